@@ -131,10 +131,7 @@ fn plugin_config(name: &str) -> String {
 
 fn clap_error(e: clap::Error, renderer: &Renderer) -> ExitCode {
     use clap::error::ErrorKind;
-    let is_display = matches!(
-        e.kind(),
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-    );
+    let is_display = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
     if is_display || renderer.format == Format::Human {
         let _ = e.print();
         return ExitCode::from(e.exit_code() as u8);

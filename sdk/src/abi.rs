@@ -15,11 +15,12 @@
 #![allow(non_local_definitions)] // emitted by `#[sabi_trait]`, not by our code
 
 use abi_stable::{
-    StableAbi, declare_root_module_statics,
+    declare_root_module_statics,
     library::RootModule,
     package_version_strings, sabi_trait,
     sabi_types::{RRef, VersionStrings},
     std_types::{RResult, RStr, RString},
+    StableAbi,
 };
 
 /// Log levels a plugin may use through [`HostContext::log`].

@@ -49,7 +49,9 @@ pub fn build_request(
     }
 
     if let Some(start) = path.find('{') {
-        let end = path[start..].find('}').map_or(path.len(), |e| start + e + 1);
+        let end = path[start..]
+            .find('}')
+            .map_or(path.len(), |e| start + e + 1);
         return Err(PluginError::usage(format!(
             "a value for the path parameter {} is missing",
             &path[start..end]
@@ -229,7 +231,9 @@ mod tests {
         .unwrap();
         assert_eq!(
             r.body,
-            Some(json!({"action": "canUse", "overage": {"model": "per_unit", "enabled": true, "unitPrice": 100}}))
+            Some(
+                json!({"action": "canUse", "overage": {"model": "per_unit", "enabled": true, "unitPrice": 100}})
+            )
         );
     }
 

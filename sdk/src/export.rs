@@ -46,13 +46,18 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-fn guarded(what: &str, f: impl FnOnce() -> Result<String, PluginError>) -> RResult<RString, RString> {
+fn guarded(
+    what: &str,
+    f: impl FnOnce() -> Result<String, PluginError>,
+) -> RResult<RString, RString> {
     install_quiet_panic_hook();
     match panic::catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(text)) => RResult::ROk(RString::from(text)),
         Ok(Err(err)) => RResult::RErr(RString::from(err.to_json())),
         Err(payload) => {
-            let location = LAST_PANIC.with(|slot| slot.borrow_mut().take()).unwrap_or_default();
+            let location = LAST_PANIC
+                .with(|slot| slot.borrow_mut().take())
+                .unwrap_or_default();
             let err = PluginError::Panic {
                 message: format!(
                     "the plugin panicked while {what}: {}{location}",
@@ -126,9 +131,10 @@ macro_rules! export_plugin {
             PLUGIN.get_or_init($build)
         }
 
-        extern "C" fn __commet_manifest(
-        ) -> ::abi_stable::std_types::RResult<::abi_stable::std_types::RString, ::abi_stable::std_types::RString>
-        {
+        extern "C" fn __commet_manifest() -> ::abi_stable::std_types::RResult<
+            ::abi_stable::std_types::RString,
+            ::abi_stable::std_types::RString,
+        > {
             $crate::export::manifest(__commet_plugin)
         }
 
@@ -136,8 +142,10 @@ macro_rules! export_plugin {
             command: ::abi_stable::std_types::RStr<'_>,
             args: ::abi_stable::std_types::RStr<'_>,
             host: $crate::abi::HostRef<'_>,
-        ) -> ::abi_stable::std_types::RResult<::abi_stable::std_types::RString, ::abi_stable::std_types::RString>
-        {
+        ) -> ::abi_stable::std_types::RResult<
+            ::abi_stable::std_types::RString,
+            ::abi_stable::std_types::RString,
+        > {
             $crate::export::run(__commet_plugin, command, args, host)
         }
 

@@ -6,9 +6,7 @@
 use serde_json::Value;
 
 use crate::context::Context;
-use crate::schema::{
-    ActionSchema, Example, FlagKind, FlagSchema, GroupSchema, PluginManifest,
-};
+use crate::schema::{ActionSchema, Example, FlagKind, FlagSchema, GroupSchema, PluginManifest};
 use crate::wire::{Api, Column, Output, PluginError, View};
 
 /// A custom command handler.

@@ -1,1 +1,285 @@
-fn main() {}
+//! Project tasks: `cargo xtask test`, `cargo xtask demo`, `cargo xtask bench`.
+//!
+//! The end-to-end tests drive the built `commet` binary and plugin libraries,
+//! which `cargo test` alone does not build, so `test` builds the workspace
+//! first.
+//!
+//! The only dependency is serde_json, to read `--output agent` results.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        Some("demo") => demo(),
+        Some("bench") => bench(&args[1..]),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <task>\n\n\
+                 tasks:\n  \
+                 test [ARGS]   build the workspace, then run every test (ARGS go to cargo test)\n  \
+                 demo          build, start a throw-away local sandbox and run a billing flow through `commet`\n  \
+                 bench [N]     build in release mode and measure start-up time and memory (N runs, default 50)"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+fn status(mut cmd: Command, what: &str) -> Result<(), String> {
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not run {what}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed ({status})"))
+    }
+}
+
+fn build(release: bool) -> Result<(), String> {
+    let mut cmd = cargo();
+    cmd.args(["build", "--workspace"]);
+    if release {
+        cmd.arg("--release");
+    }
+    status(cmd, "cargo build")
+}
+
+fn test(extra: &[String]) -> Result<(), String> {
+    build(false)?;
+    let mut cmd = cargo();
+    cmd.args(["test", "--workspace"]).args(extra);
+    status(cmd, "cargo test")
+}
+
+fn commet_bin(profile: &str) -> PathBuf {
+    root()
+        .join("target")
+        .join(profile)
+        .join(format!("commet{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// Runs `commet` in the demo environment, echoing the command line.
+fn commet(home: &Path, args: &[&str]) -> Result<String, String> {
+    println!("\n$ commet {}", args.join(" "));
+    let out = Command::new(commet_bin("debug"))
+        .args(args)
+        .env("HOME", home)
+        .env("COMMET_ENVIRONMENT", "local")
+        .env_remove("COMMET_API_KEY")
+        .env_remove("COMMET_API_URL")
+        .output()
+        .map_err(|e| format!("could not run commet: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    print!("{stdout}");
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    if out.status.success() {
+        Ok(stdout)
+    } else {
+        Err(format!(
+            "`commet {}` failed ({})",
+            args.join(" "),
+            out.status
+        ))
+    }
+}
+
+fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+fn demo() -> Result<(), String> {
+    build(false)?;
+    let home = std::env::temp_dir().join(format!("commet-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
+    println!("Demo HOME: {} (removed at the end)", home.display());
+    let port = free_port()?.to_string();
+    commet(&home, &["sandbox", "start", "--detach", "--port", &port])?;
+    let result = demo_flow(&home);
+    let _ = commet(&home, &["sandbox", "stop"]);
+    let _ = std::fs::remove_dir_all(&home);
+    result?;
+    println!("\nDemo finished: every step above ran against the local sandbox.");
+    Ok(())
+}
+
+/// The `id` of the object an `--output agent` command printed.
+fn agent_id(stdout: &str) -> Result<String, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(stdout).map_err(|e| format!("unexpected output ({e}): {stdout}"))?;
+    value
+        .get("id")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no id in: {stdout}"))
+}
+
+fn demo_flow(home: &Path) -> Result<(), String> {
+    commet(
+        home,
+        &[
+            "features",
+            "create",
+            "--code",
+            "api_calls",
+            "--name",
+            "API Calls",
+            "--type",
+            "usage",
+            "--unit-name",
+            "calls",
+        ],
+    )?;
+    let plan = commet(
+        home,
+        &[
+            "plans",
+            "create",
+            "--name",
+            "Pro",
+            "--code",
+            "pro",
+            "--consumption-model",
+            "metered",
+            "--output",
+            "agent",
+        ],
+    )?;
+    let plan_id = agent_id(&plan)?;
+    commet(
+        home,
+        &[
+            "plans",
+            "add-price",
+            "--plan-id",
+            &plan_id,
+            "--billing-interval",
+            "monthly",
+            "--price",
+            "2900",
+        ],
+    )?;
+    commet(
+        home,
+        &[
+            "plans",
+            "add-feature",
+            "--plan-id",
+            &plan_id,
+            "--feature-id",
+            "api_calls",
+            "--included-amount",
+            "1000",
+            "--overage-enabled",
+            "true",
+            "--overage-unit-price",
+            "100",
+        ],
+    )?;
+    commet(
+        home,
+        &[
+            "customers",
+            "create",
+            "--email",
+            "ada@example.com",
+            "--id",
+            "user_123",
+            "--full-name",
+            "Ada Lovelace",
+        ],
+    )?;
+    commet(home, &["customers", "list"])?;
+    commet(home, &["plans", "get", "--id", "pro"])?;
+    Ok(())
+}
+
+/// Times `commet --help` and a plugin command's `--help` (start-up plus
+/// plugin discovery from the warm manifest cache) and reports peak memory.
+fn bench(args: &[String]) -> Result<(), String> {
+    let runs: u32 = args.first().and_then(|n| n.parse().ok()).unwrap_or(50);
+    build(true)?;
+    let bin = commet_bin("release");
+    let home = std::env::temp_dir().join(format!("commet-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
+    let cases: [&[&str]; 4] = [
+        &["--version"],
+        &["--help"],
+        &["customers", "create", "--help"],
+        &["plugins", "list"],
+    ];
+    println!("{runs} runs each, release build, warm manifest cache\n");
+    println!(
+        "{:<34} {:>10} {:>10} {:>10}",
+        "command", "mean ms", "min ms", "max ms"
+    );
+    for case in cases {
+        let mut times = Vec::new();
+        for i in 0..=runs {
+            let started = Instant::now();
+            let out = Command::new(&bin)
+                .args(case)
+                .env("HOME", &home)
+                .output()
+                .map_err(|e| e.to_string())?;
+            if !out.status.success() {
+                return Err(format!("commet {} failed", case.join(" ")));
+            }
+            // The first run fills the manifest cache; it is not counted.
+            if i > 0 {
+                times.push(started.elapsed());
+            }
+        }
+        let total: Duration = times.iter().sum();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        println!(
+            "{:<34} {:>10.2} {:>10.2} {:>10.2}",
+            format!("commet {}", case.join(" ")),
+            ms(total) / times.len() as f64,
+            ms(*times.iter().min().unwrap_or(&Duration::ZERO)),
+            ms(*times.iter().max().unwrap_or(&Duration::ZERO)),
+        );
+    }
+    if Path::new("/usr/bin/time").exists() {
+        let out = Command::new("/usr/bin/time")
+            .args(["-f", "%M"])
+            .arg(&bin)
+            .args(["customers", "create", "--help"])
+            .env("HOME", &home)
+            .output()
+            .map_err(|e| e.to_string())?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if let Some(kb) = stderr.lines().last() {
+            println!("\npeak RSS of `commet customers create --help`: {kb} KiB");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&home);
+    Ok(())
+}

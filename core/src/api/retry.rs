@@ -65,14 +65,23 @@ mod tests {
             decide(429, Some("2"), 0),
             Decision::RetryAfter(Duration::from_secs(2))
         );
-        assert_eq!(decide(429, Some("90"), 0), Decision::RetryAfter(MAX_RETRY_AFTER));
+        assert_eq!(
+            decide(429, Some("90"), 0),
+            Decision::RetryAfter(MAX_RETRY_AFTER)
+        );
         assert_eq!(decide(429, Some("soon"), 0), Decision::Done);
     }
 
     #[test]
     fn server_errors_retry_three_times() {
-        assert_eq!(decide(503, None, 0), Decision::RetryAfter(Duration::from_secs(1)));
-        assert_eq!(decide(500, None, 2), Decision::RetryAfter(Duration::from_secs(4)));
+        assert_eq!(
+            decide(503, None, 0),
+            Decision::RetryAfter(Duration::from_secs(1))
+        );
+        assert_eq!(
+            decide(500, None, 2),
+            Decision::RetryAfter(Duration::from_secs(4))
+        );
         assert_eq!(decide(503, None, 3), Decision::Done);
         assert_eq!(decide(400, None, 0), Decision::Done);
         assert_eq!(decide(404, None, 0), Decision::Done);

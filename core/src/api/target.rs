@@ -30,7 +30,11 @@ impl Target {
             let local = is_loopback(&origin);
             return Ok(Target { origin, local });
         }
-        match std::env::var("COMMET_ENVIRONMENT").ok().as_deref().map(str::trim) {
+        match std::env::var("COMMET_ENVIRONMENT")
+            .ok()
+            .as_deref()
+            .map(str::trim)
+        {
             None | Some("") | Some("production") => Ok(Target {
                 origin: PRODUCTION.into(),
                 local: false,
@@ -94,8 +98,14 @@ mod tests {
 
     #[test]
     fn normalizes_origins() {
-        assert_eq!(normalize_origin("http://127.0.0.1:4242/").unwrap(), "http://127.0.0.1:4242");
-        assert_eq!(normalize_origin("https://commet.co/api/v1").unwrap(), "https://commet.co");
+        assert_eq!(
+            normalize_origin("http://127.0.0.1:4242/").unwrap(),
+            "http://127.0.0.1:4242"
+        );
+        assert_eq!(
+            normalize_origin("https://commet.co/api/v1").unwrap(),
+            "https://commet.co"
+        );
         assert!(normalize_origin("commet.co").is_err());
         assert!(normalize_origin("http://").is_err());
     }

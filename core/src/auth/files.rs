@@ -14,7 +14,10 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> CliResult<Option<T>> {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
-            return Err(CliError::failed(format!("could not read {}: {e}", path.display())))
+            return Err(CliError::failed(format!(
+                "could not read {}: {e}",
+                path.display()
+            )))
         }
     };
     serde_json::from_str(&text).map(Some).map_err(|e| {
@@ -34,12 +37,15 @@ pub fn write_secret_json<T: Serialize>(path: &Path, value: &T) -> CliResult<()> 
 
 /// Writes bytes to a 0600 file atomically (see [`write_secret_json`]).
 pub fn write_secret(path: &Path, bytes: &[u8]) -> CliResult<()> {
-    let fail = |e: std::io::Error| CliError::failed(format!("could not write {}: {e}", path.display()));
+    let fail =
+        |e: std::io::Error| CliError::failed(format!("could not write {}: {e}", path.display()));
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     fs::create_dir_all(dir).map_err(fail)?;
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("secret"),
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("secret"),
         std::process::id()
     ));
     {
@@ -113,6 +119,8 @@ mod tests {
         fs::write(&path, "{not json").unwrap();
         let err = read_json::<serde_json::Value>(&path).unwrap_err();
         assert!(err.to_string().contains("config.json"));
-        assert!(read_json::<serde_json::Value>(&tmp.path().join("none")).unwrap().is_none());
+        assert!(read_json::<serde_json::Value>(&tmp.path().join("none"))
+            .unwrap()
+            .is_none());
     }
 }

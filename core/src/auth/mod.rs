@@ -119,7 +119,11 @@ impl Credentials {
             .ok()
             .filter(|k| !k.trim().is_empty())
         {
-            found.api_key = Some(Credential::new(key.trim().to_owned(), Scheme::ApiKey, Source::Env));
+            found.api_key = Some(Credential::new(
+                key.trim().to_owned(),
+                Scheme::ApiKey,
+                Source::Env,
+            ));
         }
         if found.api_key.is_none() {
             if let Some((path, config)) = load_project_config()? {
@@ -135,7 +139,11 @@ impl Credentials {
         if let Some(path) = paths::auth_file() {
             if let Some(auth) = files::read_json::<AuthFile>(&path)? {
                 if !auth.token.is_empty() {
-                    found.login = Some(Credential::new(auth.token, Scheme::Bearer, Source::Login(path)));
+                    found.login = Some(Credential::new(
+                        auth.token,
+                        Scheme::Bearer,
+                        Source::Login(path),
+                    ));
                 }
             }
         }

@@ -134,7 +134,10 @@ pub fn prescan(args: &[OsString]) -> PreScan {
             _ if arg.starts_with("-o") && arg.len() > 2 && !arg.starts_with("--") => {
                 scan.format_agent = &arg[2..] == "agent" || &arg[2..] == "=agent";
             }
-            _ if arg.starts_with('-') && !arg.starts_with("--") && arg[1..].chars().all(|c| c == 'v') => {
+            _ if arg.starts_with('-')
+                && !arg.starts_with("--")
+                && arg[1..].chars().all(|c| c == 'v') =>
+            {
                 scan.verbose += (arg.len() - 1) as u8;
             }
             _ if arg.starts_with('-') => {}
@@ -158,11 +161,24 @@ mod tests {
 
     #[test]
     fn prescan_finds_format_verbosity_and_command() {
-        let s = prescan(&os(&["commet", "-vv", "--output", "agent", "customers", "list"]));
+        let s = prescan(&os(&[
+            "commet",
+            "-vv",
+            "--output",
+            "agent",
+            "customers",
+            "list",
+        ]));
         assert!(s.format_agent);
         assert_eq!(s.verbose, 2);
         assert_eq!(s.command.as_deref(), Some("customers"));
-        let s = prescan(&os(&["commet", "--api-url", "http://x", "plans", "--output=agent"]));
+        let s = prescan(&os(&[
+            "commet",
+            "--api-url",
+            "http://x",
+            "plans",
+            "--output=agent",
+        ]));
         assert_eq!(s.command.as_deref(), Some("plans"));
         assert!(s.format_agent);
     }

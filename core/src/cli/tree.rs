@@ -20,14 +20,16 @@ pub fn group_command(group: &GroupSchema) -> Command {
         }
         return cmd;
     }
-    cmd = cmd
-        .subcommand_required(true)
-        .arg_required_else_help(true);
+    cmd = cmd.subcommand_required(true).arg_required_else_help(true);
     for action in &group.actions {
         let sub = Command::new(action.name.clone())
             .about(action.about.clone())
             .visible_aliases(action.aliases.clone());
-        cmd = cmd.subcommand(with_action(sub, action, &[group.name.as_str(), action.name.as_str()]));
+        cmd = cmd.subcommand(with_action(
+            sub,
+            action,
+            &[group.name.as_str(), action.name.as_str()],
+        ));
     }
     cmd
 }
@@ -110,9 +112,9 @@ fn with_parser(arg: Arg, flag: &FlagSchema) -> Arg {
     let kind = flag.kind;
     match kind {
         FlagKind::Switch => arg.action(ArgAction::SetTrue),
-        FlagKind::Enum => arg.value_parser(
-            PossibleValuesParser::new(flag.values.clone()).map(Value::String),
-        ),
+        FlagKind::Enum => {
+            arg.value_parser(PossibleValuesParser::new(flag.values.clone()).map(Value::String))
+        }
         _ => arg.value_parser(move |raw: &str| parse_value(kind, raw)),
     }
 }
@@ -282,7 +284,16 @@ mod tests {
 
     #[test]
     fn typed_values_defaults_and_lists() {
-        let m = parse(&["--customer-id", "c1", "--value", "3", "--skip", "--events", "a,b"]).unwrap();
+        let m = parse(&[
+            "--customer-id",
+            "c1",
+            "--value",
+            "3",
+            "--skip",
+            "--events",
+            "a,b",
+        ])
+        .unwrap();
         let args = collect_args(&action(), &m).unwrap();
         assert_eq!(args["value"], Value::from(3));
         assert_eq!(args["skip"], Value::Bool(true));

@@ -97,7 +97,10 @@ fn parse_date(raw: &str, allow_time: bool) -> Result<Value, String> {
     if is_date || is_time {
         Ok(Value::String(text.to_owned()))
     } else {
-        Err("expected an ISO 8601 date like 2026-07-01 or a timestamp like 2026-07-01T00:00:00Z".to_owned())
+        Err(
+            "expected an ISO 8601 date like 2026-07-01 or a timestamp like 2026-07-01T00:00:00Z"
+                .to_owned(),
+        )
     }
 }
 

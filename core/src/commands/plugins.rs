@@ -52,7 +52,9 @@ pub fn run(registry: &Registry, matches: &ArgMatches) -> CliResult<Output> {
         Some(("info", m)) => info(registry, arg(m, "name")?),
         Some(("install", m)) => install(Path::new(arg(m, "file")?)),
         Some(("remove", m)) => remove(registry, arg(m, "name")?),
-        _ => Err(CliError::usage("unknown plugins command; see `commet plugins --help`")),
+        _ => Err(CliError::usage(
+            "unknown plugins command; see `commet plugins --help`",
+        )),
     }
 }
 
@@ -139,16 +141,23 @@ fn user_plugin_dir() -> CliResult<PathBuf> {
 }
 
 fn install(file: &Path) -> CliResult<Output> {
-    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     if !discover::is_plugin_file(name) {
         return Err(CliError::usage(format!(
             "{} is not named like a plugin library",
             file.display()
         ))
-        .with_hint(format!("plugin files are named {}", discover::file_name_for("<name>"))));
+        .with_hint(format!(
+            "plugin files are named {}",
+            discover::file_name_for("<name>")
+        )));
     }
     let (_, manifest) = load::inspect(file).map_err(|e| {
-        CliError::failed(format!("{} cannot be installed: {e}", file.display())).with_hint(e.advice())
+        CliError::failed(format!("{} cannot be installed: {e}", file.display()))
+            .with_hint(e.advice())
     })?;
     let dir = user_plugin_dir()?;
     std::fs::create_dir_all(&dir)
@@ -169,7 +178,12 @@ fn install(file: &Path) -> CliResult<Output> {
                 "Installed {} {} ({}) to {}",
                 manifest.name,
                 manifest.version,
-                manifest.groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>().join(", "),
+                manifest
+                    .groups
+                    .iter()
+                    .map(|g| g.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 dest.display()
             ),
         },
@@ -190,11 +204,15 @@ fn remove(registry: &Registry, name: &str) -> CliResult<Output> {
                     "plugin `{name}` is at {}, which `commet plugins remove` does not manage",
                     r.path.display()
                 ))
-                .with_hint("only plugins in ~/.commet/plugins are removed; delete other files yourself"))
+                .with_hint(
+                    "only plugins in ~/.commet/plugins are removed; delete other files yourself",
+                ))
             }
             None => {
-                return Err(CliError::failed(format!("no plugin `{name}` in {}", dir.display()))
-                    .with_hint("run `commet plugins list` to see installed plugins"))
+                return Err(
+                    CliError::failed(format!("no plugin `{name}` in {}", dir.display()))
+                        .with_hint("run `commet plugins list` to see installed plugins"),
+                )
             }
         }
     };

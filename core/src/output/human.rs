@@ -10,7 +10,16 @@ use crate::error::CliError;
 
 /// Fields shown first when a table has no declared columns.
 const PREFERRED: &[&str] = &[
-    "id", "code", "name", "email", "fullName", "status", "type", "amount", "price", "currency",
+    "id",
+    "code",
+    "name",
+    "email",
+    "fullName",
+    "status",
+    "type",
+    "amount",
+    "price",
+    "currency",
     "createdAt",
 ];
 const MAX_AUTO_COLUMNS: usize = 6;
@@ -102,7 +111,11 @@ pub fn cell_text(value: Option<&Value>) -> String {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Array(items)) if items.iter().all(|v| v.is_string() || v.is_number()) => items
             .iter()
-            .map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| v.to_string())
+            })
             .collect::<Vec<_>>()
             .join(", "),
         Some(Value::Array(items)) => format!("({} items)", items.len()),
@@ -207,7 +220,10 @@ pub fn render_error(error: &CliError, colour: bool) -> String {
     match error {
         CliError::Api(api) => {
             out.push_str(&format!("{label} {}\n", api.message));
-            let mut facts = vec![format!("code: {}", api.code), format!("HTTP {}", api.status)];
+            let mut facts = vec![
+                format!("code: {}", api.code),
+                format!("HTTP {}", api.status),
+            ];
             if let Some(param) = &api.param {
                 facts.push(format!("param: {param}"));
             }
@@ -269,7 +285,9 @@ mod tests {
         );
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("ID"));
-        assert!(lines[1].contains("cus_1") && lines[1].contains("a@x.co") && lines[1].contains("Pro"));
+        assert!(
+            lines[1].contains("cus_1") && lines[1].contains("a@x.co") && lines[1].contains("Pro")
+        );
         assert!(lines[2].contains("cus_22") && lines[2].contains('-'));
         // Columns line up.
         assert_eq!(lines[1].find("a@x.co"), lines[0].find("EMAIL"));
@@ -277,7 +295,11 @@ mod tests {
 
     #[test]
     fn empty_lists_say_so() {
-        let text = render(&View::Table { columns: vec![] }, &json!({"object":"list","data":[]}), false);
+        let text = render(
+            &View::Table { columns: vec![] },
+            &json!({"object":"list","data":[]}),
+            false,
+        );
         assert_eq!(text, "No results.\n");
     }
 
@@ -303,6 +325,8 @@ mod tests {
         let cols = auto_columns(&[&row]);
         assert_eq!(cols[0].key, "id");
         assert_eq!(cols[1].key, "email");
-        assert!(cols.iter().all(|c| c.key != "object" && c.key != "metadata"));
+        assert!(cols
+            .iter()
+            .all(|c| c.key != "object" && c.key != "metadata"));
     }
 }

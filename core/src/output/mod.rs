@@ -96,7 +96,11 @@ impl Renderer {
     pub fn error(&self, error: &CliError) {
         match self.format {
             Format::Agent => {
-                let _ = writeln!(std::io::stdout().lock(), "{}", pretty(&error_document(error)));
+                let _ = writeln!(
+                    std::io::stdout().lock(),
+                    "{}",
+                    pretty(&error_document(error))
+                );
             }
             Format::Human => {
                 let _ = write!(

@@ -73,15 +73,18 @@ fn describe_library_error(err: LibraryError) -> LoadError {
         },
         LibraryError::AbiInstability(e) => {
             let text = e.to_string();
-            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("layout differs");
+            let first = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("layout differs");
             LoadError::LayoutMismatch(first.trim().to_owned())
         }
         LibraryError::InvalidAbiHeader(_) | LibraryError::InvalidCAbi { .. } => {
             LoadError::LayoutMismatch("built with an incompatible abi_stable or compiler".into())
         }
-        LibraryError::RootModule { err, .. } => LoadError::Failed(format!(
-            "its initialisation failed: {err}"
-        )),
+        LibraryError::RootModule { err, .. } => {
+            LoadError::Failed(format!("its initialisation failed: {err}"))
+        }
         other => LoadError::Failed(other.to_string()),
     }
 }

@@ -16,8 +16,13 @@ use super::load::{self, LoadError};
 pub enum Status {
     Active,
     /// A plugin of the same name found earlier in the search order.
-    Shadowed { by: PathBuf },
-    Broken { reason: String, advice: String },
+    Shadowed {
+        by: PathBuf,
+    },
+    Broken {
+        reason: String,
+        advice: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -243,8 +248,14 @@ mod tests {
             record("customers", "/a/one.so", &["customers"]),
             record("rogue", "/b/two.so", &["customers", "extra"]),
         ]);
-        assert_eq!(reg.owner("customers").unwrap().0.path, PathBuf::from("/a/one.so"));
-        assert_eq!(reg.owner("extra").unwrap().0.path, PathBuf::from("/b/two.so"));
+        assert_eq!(
+            reg.owner("customers").unwrap().0.path,
+            PathBuf::from("/a/one.so")
+        );
+        assert_eq!(
+            reg.owner("extra").unwrap().0.path,
+            PathBuf::from("/b/two.so")
+        );
         let warnings = reg.warnings();
         assert_eq!(warnings.len(), 1);
         assert!(warnings[0].contains("/b/two.so"));

@@ -172,9 +172,21 @@ fn customers() -> Group {
 fn grant_action(action: Action, example: &str) -> Action {
     action
         .flag(customer_id())
-        .flag(Flag::string("reason").required().value_name("TEXT").help("Why the plan is granted"))
-        .flag(Flag::enumeration("duration", GRANT_DURATIONS).required().help("How the grant ends"))
-        .flag(Flag::integer("duration-cycles").help("Number of billing cycles (with --duration cycles)"))
+        .flag(
+            Flag::string("reason")
+                .required()
+                .value_name("TEXT")
+                .help("Why the plan is granted"),
+        )
+        .flag(
+            Flag::enumeration("duration", GRANT_DURATIONS)
+                .required()
+                .help("How the grant ends"),
+        )
+        .flag(
+            Flag::integer("duration-cycles")
+                .help("Number of billing cycles (with --duration cycles)"),
+        )
         .flag(Flag::datetime("expires-at").help("End date (with --duration until_date)"))
         .flag(Flag::idempotency_key())
         .example(example, "")
