@@ -22,7 +22,7 @@ pub enum CliError {
     },
     /// The API answered with an error.
     #[error(transparent)]
-    Api(ApiError),
+    Api(Box<ApiError>),
     /// The server could not be reached.
     #[error("{message}")]
     Transport {
@@ -94,11 +94,23 @@ impl CliError {
     pub fn kind_and_code(&self) -> (&str, &str) {
         match self {
             CliError::Usage { .. } => ("usage_error", "invalid_usage"),
-            CliError::Api(e) => (&e.kind, &e.code),
+            CliError::Api(e) => (e.kind.as_str(), e.code.as_str()),
             CliError::Transport { .. } => ("connection_error", "connection_failed"),
             CliError::Failed { .. } => ("cli_error", "command_failed"),
             CliError::Interrupted => ("cli_error", "interrupted"),
         }
+    }
+}
+
+impl From<Box<ApiError>> for CliError {
+    fn from(e: Box<ApiError>) -> Self {
+        CliError::Api(e)
+    }
+}
+
+impl From<ApiError> for CliError {
+    fn from(e: ApiError) -> Self {
+        CliError::Api(Box::new(e))
     }
 }
 

@@ -73,6 +73,7 @@ fn dispatch(matches: &ArgMatches, registry: &Registry, renderer: &Renderer) -> C
     let env = commands::Env {
         registry,
         api_url: api_url.clone(),
+        spinner_allowed: renderer.spinner_allowed(),
     };
     if let Some(result) = commands::run_builtin(name, sub, &env) {
         return result;

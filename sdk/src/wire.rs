@@ -94,15 +94,15 @@ pub struct ApiResponse {
 
 impl ApiResponse {
     /// Turns an error status into an [`ApiError`]; success passes through.
-    pub fn into_result(self) -> Result<Value, ApiError> {
+    pub fn into_result(self) -> Result<Value, Box<ApiError>> {
         if self.status < 400 {
             Ok(self.body)
         } else {
-            Err(ApiError::from_response(
+            Err(Box::new(ApiError::from_response(
                 self.status,
                 &self.body,
                 self.request_id,
-            ))
+            )))
         }
     }
 }
@@ -246,7 +246,7 @@ impl Column {
 pub enum PluginError {
     /// The API answered with an error.
     #[error(transparent)]
-    Api(ApiError),
+    Api(Box<ApiError>),
     /// The command line was wrong in a way the schema could not express
     /// (exit code 2).
     #[error("{message}")]
@@ -307,9 +307,15 @@ impl PluginError {
     }
 }
 
+impl From<Box<ApiError>> for PluginError {
+    fn from(e: Box<ApiError>) -> Self {
+        PluginError::Api(e)
+    }
+}
+
 impl From<ApiError> for PluginError {
     fn from(e: ApiError) -> Self {
-        PluginError::Api(e)
+        PluginError::Api(Box::new(e))
     }
 }
 

@@ -41,14 +41,6 @@ impl ApiClient {
         })
     }
 
-    pub fn target(&self) -> &Target {
-        &self.target
-    }
-
-    pub fn credentials(&self) -> &Credentials {
-        &self.credentials
-    }
-
     fn credential_for(&self, api: Api) -> Option<&Credential> {
         match api {
             Api::V1 => self.credentials.for_api(),

@@ -166,11 +166,8 @@ pub fn collect_args(action: &ActionSchema, matches: &ArgMatches) -> CliResult<Ma
         } else {
             matches.get_one::<Value>(&flag.name).cloned()
         };
-        match value.or_else(|| flag.default.clone()) {
-            Some(v) => {
-                args.insert(flag.name.clone(), v);
-            }
-            None => {}
+        if let Some(v) = value.or_else(|| flag.default.clone()) {
+            args.insert(flag.name.clone(), v);
         }
     }
     check_one_of(action, matches)?;

@@ -182,7 +182,7 @@ mod tests {
 
     #[test]
     fn api_errors_keep_their_fields_for_agents() {
-        let err = CliError::Api(ApiError {
+        let err = CliError::from(ApiError {
             status: 404,
             kind: "not_found_error".into(),
             code: "customer_not_found".into(),
