@@ -2,9 +2,19 @@
 
 use serde_json::{Map, Value};
 
-use crate::abi::{level, HostRef};
-use crate::wire::{ApiRequest, ApiResponse, PluginError};
+use crate::abi::{level, EventSink, EventSink_TO, HostRef};
+use crate::wire::{ApiRequest, ApiResponse, PluginError, StreamEnd};
+use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RResult, RStr};
+
+/// Adapts a closure to the [`EventSink`] trait object.
+struct ClosureSink<F>(F);
+
+impl<F: FnMut(&str) -> bool> EventSink for ClosureSink<F> {
+    fn event(&mut self, data: RStr<'_>) -> bool {
+        (self.0)(data.as_str())
+    }
+}
 
 /// A handle on the host's services for the duration of one command.
 pub struct Host<'a> {
@@ -59,6 +69,26 @@ impl<'a> Host<'a> {
     /// The plugin's settings object.
     pub fn config(&self) -> Map<String, Value> {
         serde_json::from_str(self.inner.plugin_config().as_str()).unwrap_or_default()
+    }
+
+    /// Streams server-sent events from `request`, calling `on_event` with
+    /// each event's data (return `false` to stop). Blocks until the stream
+    /// ends, `on_event` stops it, or the user presses Ctrl-C.
+    pub fn stream(
+        &self,
+        request: &ApiRequest,
+        on_event: impl FnMut(&str) -> bool,
+    ) -> Result<StreamEnd, PluginError> {
+        let text = serde_json::to_string(request)
+            .map_err(|e| PluginError::failed(format!("could not encode the request: {e}")))?;
+        let mut sink = ClosureSink(on_event);
+        let sink_ref = EventSink_TO::from_ptr(&mut sink, TD_Opaque);
+        match self.inner.stream(RStr::from_str(&text), sink_ref) {
+            RResult::ROk(body) => serde_json::from_str(body.as_str()).map_err(|e| {
+                PluginError::failed(format!("the host answered an unreadable stream result: {e}"))
+            }),
+            RResult::RErr(err) => Err(PluginError::from_json(err.as_str())),
+        }
     }
 
     /// Waits up to `timeout_ms`; `true` when the user pressed Ctrl-C.

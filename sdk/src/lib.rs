@@ -40,7 +40,9 @@ pub mod wire;
 
 pub use context::{Context, Host};
 pub use plugin::{pagination, Action, Flag, Group, HandlerFn, Plugin, Target};
-pub use wire::{Api, ApiError, ApiRequest, ApiResponse, Column, Output, PluginError, View};
+pub use wire::{
+    Api, ApiError, ApiRequest, ApiResponse, Column, Output, PluginError, StreamEnd, View,
+};
 
 /// Host versions a plugin accepts unless it says otherwise: any host of the
 /// current release line.

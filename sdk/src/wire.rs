@@ -107,6 +107,16 @@ impl ApiResponse {
     }
 }
 
+/// How a stream opened with `Host::stream` ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamEnd {
+    /// Why it ended: `closed` (by the server), `stopped` (the sink said
+    /// stop) or `interrupted` (Ctrl-C).
+    pub reason: String,
+    pub events: u64,
+}
+
 /// An error answered by the Commet API (`{"error":{...}}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 #[serde(rename_all = "camelCase")]

@@ -3,12 +3,41 @@
 
 use std::time::{Duration, Instant};
 
-use commet_sdk::wire::{Api, ApiRequest, ApiResponse};
+use commet_sdk::wire::{Api, ApiError, ApiRequest, ApiResponse, StreamEnd};
 use serde_json::Value;
 
 use super::retry::{self, Decision};
 use super::target::Target;
 use crate::auth::{Credential, Credentials, Scheme};
+
+/// Splits a server-sent-events byte stream into the `data` of each event.
+#[derive(Default)]
+struct SseParser {
+    pending: Vec<u8>,
+    data: Vec<String>,
+}
+
+impl SseParser {
+    fn feed(&mut self, bytes: &[u8]) -> Vec<String> {
+        self.pending.extend_from_slice(bytes);
+        let mut events = Vec::new();
+        while let Some(pos) = self.pending.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.pending.drain(..=pos).collect();
+            let line = String::from_utf8_lossy(&line);
+            let line = line.trim_end_matches(['\n', '\r']);
+            if line.is_empty() {
+                if !self.data.is_empty() {
+                    events.push(self.data.join("\n"));
+                    self.data.clear();
+                }
+            } else if let Some(rest) = line.strip_prefix("data:") {
+                self.data.push(rest.strip_prefix(' ').unwrap_or(rest).to_owned());
+            }
+            // `event:`, `id:`, `retry:` and `:` comments (keep-alives) are ignored.
+        }
+        events
+    }
+}
 use crate::error::{CliError, CliResult};
 
 /// The API version every request asks for.
@@ -17,6 +46,8 @@ pub const API_VERSION: &str = "2026-07-31";
 pub struct ApiClient {
     runtime: tokio::runtime::Runtime,
     http: reqwest::Client,
+    /// Like `http` but without the total time limit, for long-lived streams.
+    streaming: std::cell::OnceCell<reqwest::Client>,
     target: Target,
     credentials: Credentials,
 }
@@ -36,6 +67,7 @@ impl ApiClient {
         Ok(ApiClient {
             runtime,
             http,
+            streaming: std::cell::OnceCell::new(),
             target,
             credentials,
         })
@@ -60,9 +92,10 @@ impl ApiClient {
         format!("{}{}{}", self.target.origin, prefix, request.path)
     }
 
-    /// Sends a request, retrying per the official policy. Any HTTP answer is
-    /// `Ok`, including errors; `Err` means no answer could be had.
-    pub fn send(&self, request: &ApiRequest) -> CliResult<ApiResponse> {
+    fn method_and_credential(
+        &self,
+        request: &ApiRequest,
+    ) -> CliResult<(reqwest::Method, Option<&Credential>)> {
         let method = reqwest::Method::from_bytes(request.method.to_ascii_uppercase().as_bytes())
             .map_err(|_| CliError::failed(format!("invalid HTTP method '{}'", request.method)))?;
         let credential = self.credential_for(request.api);
@@ -76,6 +109,43 @@ impl ApiClient {
             return Err(CliError::failed("you are not logged in")
                 .with_hint("run `commet login`, or set COMMET_API_KEY"));
         }
+        Ok((method, credential))
+    }
+
+    /// A request with the protocol headers and credentials.
+    fn builder(
+        &self,
+        client: &reqwest::Client,
+        method: &reqwest::Method,
+        request: &ApiRequest,
+        credential: Option<&Credential>,
+        idempotency_key: Option<&str>,
+        accept: &str,
+    ) -> reqwest::RequestBuilder {
+        let mut builder = client
+            .request(method.clone(), self.url(request))
+            .query(&query_pairs(&request.query))
+            .header("commet-version", API_VERSION)
+            .header("accept", accept);
+        if let Some(credential) = credential {
+            builder = match credential.scheme {
+                Scheme::ApiKey => builder.header("x-api-key", credential.secret()),
+                Scheme::Bearer => builder.bearer_auth(credential.secret()),
+            };
+        }
+        if let Some(key) = idempotency_key {
+            builder = builder.header("Idempotency-Key", key);
+        }
+        if let Some(body) = &request.body {
+            builder = builder.json(body);
+        }
+        builder
+    }
+
+    /// Sends a request, retrying per the official policy. Any HTTP answer is
+    /// `Ok`, including errors; `Err` means no answer could be had.
+    pub fn send(&self, request: &ApiRequest) -> CliResult<ApiResponse> {
+        let (method, credential) = self.method_and_credential(request)?;
         // One key per logical write, reused by every retry so the server
         // applies the write once.
         let idempotency_key = request.is_write().then(|| {
@@ -85,28 +155,17 @@ impl ApiClient {
                 .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
         });
         let url = self.url(request);
-        let query = query_pairs(&request.query);
 
         let mut retry = 0;
         loop {
-            let mut builder = self
-                .http
-                .request(method.clone(), &url)
-                .query(&query)
-                .header("commet-version", API_VERSION)
-                .header("accept", "application/json");
-            if let Some(credential) = credential {
-                builder = match credential.scheme {
-                    Scheme::ApiKey => builder.header("x-api-key", credential.secret()),
-                    Scheme::Bearer => builder.bearer_auth(credential.secret()),
-                };
-            }
-            if let Some(key) = &idempotency_key {
-                builder = builder.header("Idempotency-Key", key);
-            }
-            if let Some(body) = &request.body {
-                builder = builder.json(body);
-            }
+            let builder = self.builder(
+                &self.http,
+                &method,
+                request,
+                credential,
+                idempotency_key.as_deref(),
+                "application/json",
+            );
             let started = Instant::now();
             tracing::debug!(
                 "{} {} (attempt {}{})",
@@ -182,6 +241,64 @@ impl ApiClient {
                 }
             }
         }
+    }
+
+    /// Opens a server-sent-events stream and feeds each event's data to
+    /// `on_event` until the server closes it, `on_event` returns `false`, or
+    /// `interrupted()` turns true (checked several times a second). Streams
+    /// are not retried here: the caller decides how to reconnect.
+    pub fn stream(
+        &self,
+        request: &ApiRequest,
+        on_event: &mut dyn FnMut(&str) -> bool,
+        interrupted: &dyn Fn() -> bool,
+    ) -> CliResult<StreamEnd> {
+        let (method, credential) = self.method_and_credential(request)?;
+        let client = match self.streaming.get() {
+            Some(c) => c,
+            None => {
+                let built = reqwest::Client::builder()
+                    .user_agent(user_agent())
+                    .connect_timeout(Duration::from_secs(10))
+                    .build()
+                    .map_err(|e| CliError::failed(format!("could not set up HTTP: {e}")))?;
+                self.streaming.get_or_init(|| built)
+            }
+        };
+        let builder = self.builder(client, &method, request, credential, None, "text/event-stream");
+        tracing::debug!("{} {} (stream)", method, self.url(request));
+        self.runtime.block_on(async {
+            let mut response = builder.send().await.map_err(|e| self.transport_error(&e))?;
+            let status = response.status().as_u16();
+            if status >= 400 {
+                let request_id = response
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                let bytes = response.bytes().await.unwrap_or_default();
+                return Err(ApiError::from_response(status, &decode_body(&bytes), request_id).into());
+            }
+            let mut parser = SseParser::default();
+            let mut events = 0u64;
+            loop {
+                if interrupted() {
+                    return Ok(StreamEnd { reason: "interrupted".into(), events });
+                }
+                let chunk = match tokio::time::timeout(Duration::from_millis(200), response.chunk()).await {
+                    Err(_) => continue,
+                    Ok(Err(e)) => return Err(self.transport_error(&e)),
+                    Ok(Ok(None)) => return Ok(StreamEnd { reason: "closed".into(), events }),
+                    Ok(Ok(Some(chunk))) => chunk,
+                };
+                for data in parser.feed(&chunk) {
+                    events += 1;
+                    if !on_event(&data) {
+                        return Ok(StreamEnd { reason: "stopped".into(), events });
+                    }
+                }
+            }
+        })
     }
 
     fn transport_error(&self, err: &reqwest::Error) -> CliError {
@@ -299,6 +416,16 @@ mod tests {
                 ("s".into(), "t".into()),
             ]
         );
+    }
+
+    #[test]
+    fn sse_events_split_across_chunks() {
+        let mut p = SseParser::default();
+        assert!(p.feed(b": keep-alive\n\ndata: {\"a\"").is_empty());
+        assert_eq!(p.feed(b":1}\n\nevent: x\r\ndata: two\r\ndata: lines\r\n\r\n"), vec![
+            "{\"a\":1}".to_owned(),
+            "two\nlines".to_owned()
+        ]);
     }
 
     #[test]

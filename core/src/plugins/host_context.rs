@@ -6,7 +6,7 @@ use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 use abi_stable::std_types::{RResult, RStr, RString};
-use commet_sdk::abi::{level, HostContext};
+use commet_sdk::abi::{level, EventSinkRef, HostContext};
 use commet_sdk::wire::{ApiRequest, PluginError};
 
 use crate::api::{ApiClient, Target};
@@ -124,6 +124,27 @@ impl HostContext for Services {
 
     fn wait_interrupt(&self, timeout_ms: u64) -> bool {
         wait_for_interrupt(Duration::from_millis(timeout_ms))
+    }
+
+    fn stream(&self, request: RStr<'_>, mut sink: EventSinkRef<'_>) -> RResult<RString, RString> {
+        let fail = |e: PluginError| RResult::RErr(e.to_json().into());
+        let parsed: ApiRequest = match serde_json::from_str(request.as_str()) {
+            Ok(r) => r,
+            Err(e) => return fail(PluginError::failed(format!("the plugin sent an unreadable request: {e}"))),
+        };
+        let client = match self.client() {
+            Ok(c) => c,
+            Err(e) => return fail(e.into()),
+        };
+        let mut on_event = |data: &str| sink.event(RStr::from_str(data));
+        let interrupted = || wait_for_interrupt(Duration::ZERO);
+        match client.stream(&parsed, &mut on_event, &interrupted) {
+            Ok(end) => match serde_json::to_string(&end) {
+                Ok(text) => RResult::ROk(text.into()),
+                Err(e) => fail(PluginError::failed(e.to_string())),
+            },
+            Err(e) => fail(e.into()),
+        }
     }
 }
 
