@@ -271,7 +271,7 @@ mod tests {
             standalone: false,
             actions: vec![action()],
         };
-        let mut full = vec!["usage", "track"];
+        let mut full = vec!["track"];
         full.extend_from_slice(argv);
         group_command(&group)
             .no_binary_name(true)
