@@ -98,7 +98,15 @@ fn dispatch(matches: &ArgMatches, registry: &Registry, renderer: &Renderer) -> C
         CliError::usage(format!("`{name}` needs a command"))
             .with_hint(format!("run `commet {name} --help` to see its commands"))
     })?;
-    let args: Map<String, Value> = cli::tree::collect_args(action, action_matches)?;
+    let mut args: Map<String, Value> = cli::tree::collect_args(action, action_matches)?;
+    // Long-running commands print as they go and need to know the mode;
+    // flag names cannot start with `$`, so this never collides.
+    let mode = if renderer.format == Format::Agent {
+        "agent"
+    } else {
+        "human"
+    };
+    args.insert(commet_sdk::context::OUTPUT_ARG.into(), Value::from(mode));
     let command = if group.standalone {
         vec![group.name.clone()]
     } else {

@@ -85,7 +85,9 @@ impl<'a> Host<'a> {
         let sink_ref = EventSink_TO::from_ptr(&mut sink, TD_Opaque);
         match self.inner.stream(RStr::from_str(&text), sink_ref) {
             RResult::ROk(body) => serde_json::from_str(body.as_str()).map_err(|e| {
-                PluginError::failed(format!("the host answered an unreadable stream result: {e}"))
+                PluginError::failed(format!(
+                    "the host answered an unreadable stream result: {e}"
+                ))
             }),
             RResult::RErr(err) => Err(PluginError::from_json(err.as_str())),
         }
@@ -97,6 +99,10 @@ impl<'a> Host<'a> {
     }
 }
 
+/// The reserved argument through which the host tells a command the output
+/// mode (`"human"` or `"agent"`).
+pub const OUTPUT_ARG: &str = "$output";
+
 /// One command invocation.
 pub struct Context<'a> {
     /// `["group", "action"]`.
@@ -107,6 +113,12 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// Whether the user asked for `--output agent` (commands that print as
+    /// they go should then print one JSON document per line).
+    pub fn agent_output(&self) -> bool {
+        self.str(OUTPUT_ARG) == Some("agent")
+    }
+
     pub fn value(&self, name: &str) -> Option<&Value> {
         self.args.get(name).filter(|v| !v.is_null())
     }

@@ -31,7 +31,8 @@ impl SseParser {
                     self.data.clear();
                 }
             } else if let Some(rest) = line.strip_prefix("data:") {
-                self.data.push(rest.strip_prefix(' ').unwrap_or(rest).to_owned());
+                self.data
+                    .push(rest.strip_prefix(' ').unwrap_or(rest).to_owned());
             }
             // `event:`, `id:`, `retry:` and `:` comments (keep-alives) are ignored.
         }
@@ -265,7 +266,14 @@ impl ApiClient {
                 self.streaming.get_or_init(|| built)
             }
         };
-        let builder = self.builder(client, &method, request, credential, None, "text/event-stream");
+        let builder = self.builder(
+            client,
+            &method,
+            request,
+            credential,
+            None,
+            "text/event-stream",
+        );
         tracing::debug!("{} {} (stream)", method, self.url(request));
         self.runtime.block_on(async {
             let mut response = builder.send().await.map_err(|e| self.transport_error(&e))?;
@@ -277,24 +285,39 @@ impl ApiClient {
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned);
                 let bytes = response.bytes().await.unwrap_or_default();
-                return Err(ApiError::from_response(status, &decode_body(&bytes), request_id).into());
+                return Err(
+                    ApiError::from_response(status, &decode_body(&bytes), request_id).into(),
+                );
             }
             let mut parser = SseParser::default();
             let mut events = 0u64;
             loop {
                 if interrupted() {
-                    return Ok(StreamEnd { reason: "interrupted".into(), events });
+                    return Ok(StreamEnd {
+                        reason: "interrupted".into(),
+                        events,
+                    });
                 }
-                let chunk = match tokio::time::timeout(Duration::from_millis(200), response.chunk()).await {
+                let chunk = match tokio::time::timeout(Duration::from_millis(200), response.chunk())
+                    .await
+                {
                     Err(_) => continue,
                     Ok(Err(e)) => return Err(self.transport_error(&e)),
-                    Ok(Ok(None)) => return Ok(StreamEnd { reason: "closed".into(), events }),
+                    Ok(Ok(None)) => {
+                        return Ok(StreamEnd {
+                            reason: "closed".into(),
+                            events,
+                        })
+                    }
                     Ok(Ok(Some(chunk))) => chunk,
                 };
                 for data in parser.feed(&chunk) {
                     events += 1;
                     if !on_event(&data) {
-                        return Ok(StreamEnd { reason: "stopped".into(), events });
+                        return Ok(StreamEnd {
+                            reason: "stopped".into(),
+                            events,
+                        });
                     }
                 }
             }
@@ -422,10 +445,10 @@ mod tests {
     fn sse_events_split_across_chunks() {
         let mut p = SseParser::default();
         assert!(p.feed(b": keep-alive\n\ndata: {\"a\"").is_empty());
-        assert_eq!(p.feed(b":1}\n\nevent: x\r\ndata: two\r\ndata: lines\r\n\r\n"), vec![
-            "{\"a\":1}".to_owned(),
-            "two\nlines".to_owned()
-        ]);
+        assert_eq!(
+            p.feed(b":1}\n\nevent: x\r\ndata: two\r\ndata: lines\r\n\r\n"),
+            vec!["{\"a\":1}".to_owned(), "two\nlines".to_owned()]
+        );
     }
 
     #[test]

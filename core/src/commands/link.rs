@@ -62,12 +62,18 @@ fn fetch_orgs(services: &Services) -> CliResult<Vec<Org>> {
         .get("organizations")
         .cloned()
         .unwrap_or(Value::Array(vec![]));
-    serde_json::from_value(list)
-        .map_err(|e| CliError::failed(format!("the server sent an unreadable organization list: {e}")))
+    serde_json::from_value(list).map_err(|e| {
+        CliError::failed(format!(
+            "the server sent an unreadable organization list: {e}"
+        ))
+    })
 }
 
 fn linked_org_id() -> Option<String> {
-    auth::load_project_config().ok().flatten().map(|(_, c)| c.org_id)
+    auth::load_project_config()
+        .ok()
+        .flatten()
+        .map(|(_, c)| c.org_id)
 }
 
 pub fn orgs(services: &Services) -> CliResult<Output> {
@@ -115,16 +121,24 @@ fn choose<'a>(orgs: &'a [Org], wanted: Option<&str>) -> CliResult<&'a Org> {
             .iter()
             .find(|o| o.slug == wanted || o.id == wanted)
             .ok_or_else(|| {
-                CliError::usage(format!("no organization with slug or ID '{wanted}' for --org"))
-                    .with_hint(format!("your organizations:\n{}", org_lines(orgs)))
+                CliError::usage(format!(
+                    "no organization with slug or ID '{wanted}' for --org"
+                ))
+                .with_hint(format!("your organizations:\n{}", org_lines(orgs)))
             });
     }
     if orgs.len() == 1 {
         return Ok(&orgs[0]);
     }
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-        return Err(CliError::usage("several organizations are available; choose one with --org")
-            .with_hint(format!("for example `commet link --org {}`; your organizations:\n{}", orgs[0].slug, org_lines(orgs))));
+        return Err(
+            CliError::usage("several organizations are available; choose one with --org")
+                .with_hint(format!(
+                    "for example `commet link --org {}`; your organizations:\n{}",
+                    orgs[0].slug,
+                    org_lines(orgs)
+                )),
+        );
     }
     let labels: Vec<String> = orgs
         .iter()
@@ -150,7 +164,9 @@ pub fn link(matches: &ArgMatches, services: &Services) -> CliResult<Output> {
     let root = project_dir.parent().unwrap_or(Path::new(".")).to_path_buf();
     let name = format!(
         "commet CLI ({})",
-        root.file_name().and_then(|n| n.to_str()).unwrap_or("project")
+        root.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("project")
     );
     let created = services
         .send(
@@ -182,7 +198,11 @@ pub fn link(matches: &ArgMatches, services: &Services) -> CliResult<Output> {
                 org.slug,
                 org.mode,
                 path.display(),
-                if ignored { "; .commet/ added to .gitignore." } else { "." }
+                if ignored {
+                    "; .commet/ added to .gitignore."
+                } else {
+                    "."
+                }
             ),
         },
         json!({"orgId": org.id, "orgName": org.name, "slug": org.slug, "mode": org.mode,

@@ -63,7 +63,13 @@ pub fn login(env: &Env<'_>, matches: &ArgMatches, services: &Services) -> CliRes
             "the server's login response lacks device_code, user_code or verification URL",
         ));
     };
-    let mut interval = Duration::from_secs(start.get("interval").and_then(Value::as_u64).unwrap_or(5).max(1));
+    let mut interval = Duration::from_secs(
+        start
+            .get("interval")
+            .and_then(Value::as_u64)
+            .unwrap_or(5)
+            .max(1),
+    );
 
     eprintln!("To log in, open this page and confirm the code {user_code}:");
     eprintln!("  {url}");
@@ -80,15 +86,19 @@ pub fn login(env: &Env<'_>, matches: &ArgMatches, services: &Services) -> CliRes
         }
         if Instant::now() > deadline {
             services.spinner().stop();
-            return Err(CliError::failed("gave up waiting for the login to be approved")
-                .with_hint("run `commet login` again and approve the code within 3 minutes"));
+            return Err(
+                CliError::failed("gave up waiting for the login to be approved")
+                    .with_hint("run `commet login` again and approve the code within 3 minutes"),
+            );
         }
         let response = services.send(
-            &ApiRequest::new("POST", "/device/token").api(Api::Auth).body(json!({
-                "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
-                "device_code": device_code,
-                "client_id": CLIENT_ID,
-            })),
+            &ApiRequest::new("POST", "/device/token")
+                .api(Api::Auth)
+                .body(json!({
+                    "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+                    "device_code": device_code,
+                    "client_id": CLIENT_ID,
+                })),
         )?;
         if let Some(token) = response.body.get("access_token").and_then(Value::as_str) {
             break (token.to_owned(), response.body.clone());
@@ -103,8 +113,10 @@ pub fn login(env: &Env<'_>, matches: &ArgMatches, services: &Services) -> CliRes
             }
             Some("expired_token") => {
                 services.spinner().stop();
-                return Err(CliError::failed("the login code expired before it was approved")
-                    .with_hint("run `commet login` again"));
+                return Err(
+                    CliError::failed("the login code expired before it was approved")
+                        .with_hint("run `commet login` again"),
+                );
             }
             _ if response.status >= 400 => {
                 services.spinner().stop();
@@ -153,7 +165,10 @@ pub fn logout() -> CliResult<Output> {
         Ok(()) => true,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
         Err(e) => {
-            return Err(CliError::failed(format!("could not delete {}: {e}", path.display())))
+            return Err(CliError::failed(format!(
+                "could not delete {}: {e}",
+                path.display()
+            )))
         }
     };
     let text = if existed {

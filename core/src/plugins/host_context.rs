@@ -130,7 +130,11 @@ impl HostContext for Services {
         let fail = |e: PluginError| RResult::RErr(e.to_json().into());
         let parsed: ApiRequest = match serde_json::from_str(request.as_str()) {
             Ok(r) => r,
-            Err(e) => return fail(PluginError::failed(format!("the plugin sent an unreadable request: {e}"))),
+            Err(e) => {
+                return fail(PluginError::failed(format!(
+                    "the plugin sent an unreadable request: {e}"
+                )))
+            }
         };
         let client = match self.client() {
             Ok(c) => c,
