@@ -18,7 +18,7 @@ use abi_stable::{
     declare_root_module_statics,
     library::RootModule,
     package_version_strings, sabi_trait,
-    sabi_types::{RMut, RRef, VersionStrings},
+    sabi_types::{RRef, VersionStrings},
     std_types::{RResult, RStr, RString},
     StableAbi,
 };
@@ -54,30 +54,18 @@ pub trait HostContext {
 
     /// Blocks up to `timeout_ms` milliseconds and returns `true` as soon as
     /// the user pressed Ctrl-C, so long-running commands can stop cleanly.
-    #[sabi(last_prefix_field)]
     fn wait_interrupt(&self, timeout_ms: u64) -> bool;
 
-    /// Opens a server-sent-events stream (`request` as for [`request`]) and
-    /// hands each event's `data` to `sink` until the stream ends, the sink
-    /// returns `false`, or the user presses Ctrl-C. `Ok` is a JSON
-    /// [`crate::wire::StreamEnd`]; `Err` a JSON [`crate::wire::PluginError`].
-    ///
-    /// Added after the first prefix: hosts built before it do not have it.
-    ///
-    /// [`request`]: HostContext::request
-    fn stream(&self, request: RStr<'_>, sink: EventSinkRef<'_>) -> RResult<RString, RString>;
-}
-
-/// Receives streamed events from [`HostContext::stream`].
-#[sabi_trait]
-pub trait EventSink {
-    /// One event's data; return `false` to stop the stream.
+    /// Calls a named host service with a JSON payload; `Ok` and `Err` are
+    /// JSON. This is how host services are added without changing this
+    /// trait's layout: `abi_stable` refuses a plugin whose view of a
+    /// host-provided trait object has fewer methods than the host's, so the
+    /// method list above is frozen for the 0.x line and new services are
+    /// names (see [`crate::services`]). A host answers an unknown name with
+    /// a `failed` error saying so.
     #[sabi(last_prefix_field)]
-    fn event(&mut self, data: RStr<'_>) -> bool;
+    fn call(&self, service: RStr<'_>, payload: RStr<'_>) -> RResult<RString, RString>;
 }
-
-/// A borrowed event sink.
-pub type EventSinkRef<'a> = EventSink_TO<'a, RMut<'a, ()>>;
 
 /// A borrowed host context, as handed to [`PluginModule::run`].
 pub type HostRef<'a> = HostContext_TO<'a, RRef<'a, ()>>;

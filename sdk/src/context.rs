@@ -2,19 +2,11 @@
 
 use serde_json::{Map, Value};
 
-use crate::abi::{level, EventSink, EventSink_TO, HostRef};
+use crate::abi::{level, HostRef};
+use crate::services::{self, StreamBatch, StreamHandle, StreamNext, StreamOpened};
 use crate::wire::{ApiRequest, ApiResponse, PluginError, StreamEnd};
-use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RResult, RStr};
-
-/// Adapts a closure to the [`EventSink`] trait object.
-struct ClosureSink<F>(F);
-
-impl<F: FnMut(&str) -> bool> EventSink for ClosureSink<F> {
-    fn event(&mut self, data: RStr<'_>) -> bool {
-        (self.0)(data.as_str())
-    }
-}
+use serde::{de::DeserializeOwned, Serialize};
 
 /// A handle on the host's services for the duration of one command.
 pub struct Host<'a> {
@@ -71,26 +63,66 @@ impl<'a> Host<'a> {
         serde_json::from_str(self.inner.plugin_config().as_str()).unwrap_or_default()
     }
 
+    /// Calls a named host service (see [`crate::services`]).
+    pub fn service<P: Serialize, R: DeserializeOwned>(
+        &self,
+        name: &str,
+        payload: &P,
+    ) -> Result<R, PluginError> {
+        let text = serde_json::to_string(payload)
+            .map_err(|e| PluginError::failed(format!("could not encode the {name} call: {e}")))?;
+        match self.inner.call(RStr::from_str(name), RStr::from_str(&text)) {
+            RResult::ROk(body) => serde_json::from_str(body.as_str()).map_err(|e| {
+                PluginError::failed(format!("the host answered {name} unreadably: {e}"))
+            }),
+            RResult::RErr(err) => Err(PluginError::from_json(err.as_str())),
+        }
+    }
+
     /// Streams server-sent events from `request`, calling `on_event` with
     /// each event's data (return `false` to stop). Blocks until the stream
     /// ends, `on_event` stops it, or the user presses Ctrl-C.
     pub fn stream(
         &self,
         request: &ApiRequest,
-        on_event: impl FnMut(&str) -> bool,
+        mut on_event: impl FnMut(&str) -> bool,
     ) -> Result<StreamEnd, PluginError> {
-        let text = serde_json::to_string(request)
-            .map_err(|e| PluginError::failed(format!("could not encode the request: {e}")))?;
-        let mut sink = ClosureSink(on_event);
-        let sink_ref = EventSink_TO::from_ptr(&mut sink, TD_Opaque);
-        match self.inner.stream(RStr::from_str(&text), sink_ref) {
-            RResult::ROk(body) => serde_json::from_str(body.as_str()).map_err(|e| {
-                PluginError::failed(format!(
-                    "the host answered an unreadable stream result: {e}"
-                ))
-            }),
-            RResult::RErr(err) => Err(PluginError::from_json(err.as_str())),
-        }
+        let opened: StreamOpened = self.service(services::STREAM_OPEN, request)?;
+        let handle = StreamHandle {
+            stream: opened.stream,
+        };
+        let mut events = 0u64;
+        let result = loop {
+            let batch: StreamBatch = match self.service(
+                services::STREAM_NEXT,
+                &StreamNext {
+                    stream: opened.stream,
+                    timeout_ms: 500,
+                },
+            ) {
+                Ok(batch) => batch,
+                Err(e) => break Err(e),
+            };
+            let mut stopped = false;
+            for data in &batch.events {
+                events += 1;
+                if !on_event(data) {
+                    stopped = true;
+                    break;
+                }
+            }
+            if stopped {
+                break Ok(StreamEnd {
+                    reason: "stopped".into(),
+                    events,
+                });
+            }
+            if let Some(reason) = batch.end {
+                break Ok(StreamEnd { reason, events });
+            }
+        };
+        let _: Result<serde_json::Value, _> = self.service(services::STREAM_CLOSE, &handle);
+        result
     }
 
     /// Waits up to `timeout_ms`; `true` when the user pressed Ctrl-C.

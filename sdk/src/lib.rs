@@ -36,6 +36,7 @@ pub mod execute;
 pub mod export;
 pub mod plugin;
 pub mod schema;
+pub mod services;
 pub mod wire;
 
 pub use context::{Context, Host};

@@ -3,12 +3,19 @@
 
 use std::time::{Duration, Instant};
 
-use commet_sdk::wire::{Api, ApiError, ApiRequest, ApiResponse, StreamEnd};
+use commet_sdk::services::StreamBatch;
+use commet_sdk::wire::{Api, ApiError, ApiRequest, ApiResponse};
 use serde_json::Value;
 
 use super::retry::{self, Decision};
 use super::target::Target;
 use crate::auth::{Credential, Credentials, Scheme};
+
+/// An open server-sent-events response and its parser state.
+pub struct OpenStream {
+    response: reqwest::Response,
+    parser: SseParser,
+}
 
 /// Splits a server-sent-events byte stream into the `data` of each event.
 #[derive(Default)]
@@ -244,16 +251,9 @@ impl ApiClient {
         }
     }
 
-    /// Opens a server-sent-events stream and feeds each event's data to
-    /// `on_event` until the server closes it, `on_event` returns `false`, or
-    /// `interrupted()` turns true (checked several times a second). Streams
-    /// are not retried here: the caller decides how to reconnect.
-    pub fn stream(
-        &self,
-        request: &ApiRequest,
-        on_event: &mut dyn FnMut(&str) -> bool,
-        interrupted: &dyn Fn() -> bool,
-    ) -> CliResult<StreamEnd> {
+    /// Opens a server-sent-events stream. It is not retried here: the
+    /// caller decides how to reconnect.
+    pub fn open_stream(&self, request: &ApiRequest) -> CliResult<OpenStream> {
         let (method, credential) = self.method_and_credential(request)?;
         let client = match self.streaming.get() {
             Some(c) => c,
@@ -276,7 +276,7 @@ impl ApiClient {
         );
         tracing::debug!("{} {} (stream)", method, self.url(request));
         self.runtime.block_on(async {
-            let mut response = builder.send().await.map_err(|e| self.transport_error(&e))?;
+            let response = builder.send().await.map_err(|e| self.transport_error(&e))?;
             let status = response.status().as_u16();
             if status >= 400 {
                 let request_id = response
@@ -289,36 +289,43 @@ impl ApiClient {
                     ApiError::from_response(status, &decode_body(&bytes), request_id).into(),
                 );
             }
-            let mut parser = SseParser::default();
-            let mut events = 0u64;
+            Ok(OpenStream {
+                response,
+                parser: SseParser::default(),
+            })
+        })
+    }
+
+    /// Waits up to `timeout` for events on an open stream; returns early
+    /// with what arrived, or with `end` set when the server closed it or
+    /// `interrupted()` turned true.
+    pub fn next_events(
+        &self,
+        stream: &mut OpenStream,
+        timeout: Duration,
+        interrupted: &dyn Fn() -> bool,
+    ) -> CliResult<StreamBatch> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        self.runtime.block_on(async {
+            let mut batch = StreamBatch::default();
             loop {
                 if interrupted() {
-                    return Ok(StreamEnd {
-                        reason: "interrupted".into(),
-                        events,
-                    });
+                    batch.end = Some("interrupted".into());
+                    return Ok(batch);
                 }
-                let chunk = match tokio::time::timeout(Duration::from_millis(200), response.chunk())
-                    .await
-                {
-                    Err(_) => continue,
+                let now = tokio::time::Instant::now();
+                if now >= deadline || !batch.events.is_empty() {
+                    return Ok(batch);
+                }
+                let slice = (deadline - now).min(Duration::from_millis(100));
+                match tokio::time::timeout(slice, stream.response.chunk()).await {
+                    Err(_) => {}
                     Ok(Err(e)) => return Err(self.transport_error(&e)),
                     Ok(Ok(None)) => {
-                        return Ok(StreamEnd {
-                            reason: "closed".into(),
-                            events,
-                        })
+                        batch.end = Some("closed".into());
+                        return Ok(batch);
                     }
-                    Ok(Ok(Some(chunk))) => chunk,
-                };
-                for data in parser.feed(&chunk) {
-                    events += 1;
-                    if !on_event(&data) {
-                        return Ok(StreamEnd {
-                            reason: "stopped".into(),
-                            events,
-                        });
-                    }
+                    Ok(Ok(Some(chunk))) => batch.events.extend(stream.parser.feed(&chunk)),
                 }
             }
         })

@@ -1,14 +1,17 @@
 //! The services the host lends a running plugin (the `HostContext` trait
 //! object). The API key never crosses: requests are sent from here.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 use abi_stable::std_types::{RResult, RStr, RString};
-use commet_sdk::abi::{level, EventSinkRef, HostContext};
+use commet_sdk::abi::{level, HostContext};
+use commet_sdk::services::{self, StreamHandle, StreamNext, StreamOpened};
 use commet_sdk::wire::{ApiRequest, PluginError};
 
+use crate::api::client::OpenStream;
 use crate::api::{ApiClient, Target};
 use crate::auth::Credentials;
 use crate::error::{CliError, CliResult};
@@ -21,6 +24,8 @@ pub struct Services {
     client: OnceCell<CliResult<ApiClient>>,
     spinner: Spinner,
     plugin_config: String,
+    /// Streams opened through the `stream.*` services, by handle.
+    streams: RefCell<HashMap<u64, OpenStream>>,
 }
 
 impl Services {
@@ -30,6 +35,7 @@ impl Services {
             client: OnceCell::new(),
             spinner,
             plugin_config,
+            streams: RefCell::new(HashMap::new()),
         }
     }
 
@@ -126,28 +132,59 @@ impl HostContext for Services {
         wait_for_interrupt(Duration::from_millis(timeout_ms))
     }
 
-    fn stream(&self, request: RStr<'_>, mut sink: EventSinkRef<'_>) -> RResult<RString, RString> {
-        let fail = |e: PluginError| RResult::RErr(e.to_json().into());
-        let parsed: ApiRequest = match serde_json::from_str(request.as_str()) {
-            Ok(r) => r,
-            Err(e) => {
-                return fail(PluginError::failed(format!(
-                    "the plugin sent an unreadable request: {e}"
-                )))
+    fn call(&self, service: RStr<'_>, payload: RStr<'_>) -> RResult<RString, RString> {
+        match self.call_service(service.as_str(), payload.as_str()) {
+            Ok(value) => RResult::ROk(value.to_string().into()),
+            Err(e) => RResult::RErr(PluginError::from(e).to_json().into()),
+        }
+    }
+}
+
+impl Services {
+    /// The named services of [`commet_sdk::services`].
+    fn call_service(&self, name: &str, payload: &str) -> CliResult<serde_json::Value> {
+        fn parse<T: serde::de::DeserializeOwned>(name: &str, payload: &str) -> CliResult<T> {
+            serde_json::from_str(payload).map_err(|e| {
+                CliError::failed(format!("unreadable {name} payload from the plugin: {e}"))
+            })
+        }
+        fn encode<T: serde::Serialize>(value: &T) -> CliResult<serde_json::Value> {
+            serde_json::to_value(value)
+                .map_err(|e| CliError::failed(format!("could not encode an answer: {e}")))
+        }
+        match name {
+            services::STREAM_OPEN => {
+                let request: ApiRequest = parse(name, payload)?;
+                let stream = self.client()?.open_stream(&request)?;
+                let mut streams = self.streams.borrow_mut();
+                let id = streams.keys().max().map_or(1, |k| k + 1);
+                streams.insert(id, stream);
+                encode(&StreamOpened { stream: id })
             }
-        };
-        let client = match self.client() {
-            Ok(c) => c,
-            Err(e) => return fail(e.into()),
-        };
-        let mut on_event = |data: &str| sink.event(RStr::from_str(data));
-        let interrupted = || wait_for_interrupt(Duration::ZERO);
-        match client.stream(&parsed, &mut on_event, &interrupted) {
-            Ok(end) => match serde_json::to_string(&end) {
-                Ok(text) => RResult::ROk(text.into()),
-                Err(e) => fail(PluginError::failed(e.to_string())),
-            },
-            Err(e) => fail(e.into()),
+            services::STREAM_NEXT => {
+                let next: StreamNext = parse(name, payload)?;
+                let client = self.client()?;
+                let mut streams = self.streams.borrow_mut();
+                let stream = streams
+                    .get_mut(&next.stream)
+                    .ok_or_else(|| CliError::failed(format!("no open stream {}", next.stream)))?;
+                let timeout = Duration::from_millis(next.timeout_ms.min(10_000));
+                let batch =
+                    client.next_events(stream, timeout, &|| wait_for_interrupt(Duration::ZERO))?;
+                if batch.end.is_some() {
+                    streams.remove(&next.stream);
+                }
+                encode(&batch)
+            }
+            services::STREAM_CLOSE => {
+                let handle: StreamHandle = parse(name, payload)?;
+                self.streams.borrow_mut().remove(&handle.stream);
+                Ok(serde_json::json!({}))
+            }
+            other => Err(CliError::failed(format!(
+                "this commet ({}) does not offer the host service `{other}`; upgrade commet",
+                env!("CARGO_PKG_VERSION")
+            ))),
         }
     }
 }

@@ -73,6 +73,9 @@ fn describe_library_error(err: LibraryError) -> LoadError {
         },
         LibraryError::AbiInstability(e) => {
             let text = e.to_string();
+            if std::env::var_os("COMMET_DEBUG_ABI").is_some() {
+                eprintln!("{text}");
+            }
             let first = text
                 .lines()
                 .find(|l| !l.trim().is_empty())
@@ -87,6 +90,33 @@ fn describe_library_error(err: LibraryError) -> LoadError {
         }
         other => LoadError::Failed(other.to_string()),
     }
+}
+
+/// The first concrete difference in abi_stable's (very long) layout report,
+/// e.g. "too many fields: expected 8, found 7".
+fn summarize_layout_report(text: &str) -> String {
+    let mut lines = text.lines().map(str::trim);
+    while let Some(line) = lines.next() {
+        if let Some(what) = line.strip_prefix("Error:") {
+            let mut expected = None;
+            let mut found = None;
+            for next in lines.by_ref().take(6) {
+                match next {
+                    "Expected:" | "Found:" | "" => {}
+                    value if expected.is_none() => expected = Some(value.to_owned()),
+                    value => {
+                        found = Some(value.to_owned());
+                        break;
+                    }
+                }
+            }
+            return match (expected, found) {
+                (Some(e), Some(f)) => format!("{}: expected {e}, found {f}", what.trim()),
+                _ => what.trim().to_owned(),
+            };
+        }
+    }
+    "type layouts differ; run with -vvv for abi_stable's report".to_owned()
 }
 
 /// Opens the library and checks its ABI version and type layouts. The
@@ -166,6 +196,17 @@ mod tests {
             check_host_requirement(&manifest_with("banana")),
             Err(LoadError::BadManifest(_))
         ));
+    }
+
+    #[test]
+    fn layout_reports_are_summarized() {
+        let report =
+            "Compared <this>:\n  lots\n\nError:too many fields\nExpected:\n    8\nFound:\n    7\n";
+        assert_eq!(
+            summarize_layout_report(report),
+            "too many fields: expected 8, found 7"
+        );
+        assert!(summarize_layout_report("nothing useful").contains("-vvv"));
     }
 
     #[test]
