@@ -16,13 +16,15 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("demo") => demo(),
         Some("bench") => bench(&args[1..]),
+        Some("bundle") => bundle(args.get(1).map(String::as_str)),
         _ => {
             eprintln!(
                 "usage: cargo xtask <task>\n\n\
                  tasks:\n  \
                  test [ARGS]   build the workspace, then run every test (ARGS go to cargo test)\n  \
                  demo          build, start a throw-away local sandbox and run a billing flow through `commet`\n  \
-                 bench [N]     build in release mode and measure start-up time and memory (N runs, default 50)"
+                 bench [N]     build in release mode and measure start-up time and memory (N runs, default 50)\n  \
+                 bundle NAME   build a distributable directory with `commet` and the plugins of a bundle in plugin-manifest.toml"
             );
             return ExitCode::from(2);
         }
@@ -60,9 +62,14 @@ fn status(mut cmd: Command, what: &str) -> Result<(), String> {
     }
 }
 
-fn build(release: bool) -> Result<(), String> {
+/// `all_targets` also builds tests and examples (the test suite loads the
+/// example plugin), which `cargo test` then reuses.
+fn build(release: bool, all_targets: bool) -> Result<(), String> {
     let mut cmd = cargo();
     cmd.args(["build", "--workspace"]);
+    if all_targets {
+        cmd.arg("--all-targets");
+    }
     if release {
         cmd.arg("--release");
     }
@@ -70,7 +77,7 @@ fn build(release: bool) -> Result<(), String> {
 }
 
 fn test(extra: &[String]) -> Result<(), String> {
-    build(false)?;
+    build(false, true)?;
     let mut cmd = cargo();
     cmd.args(["test", "--workspace"]).args(extra);
     status(cmd, "cargo test")
@@ -116,7 +123,7 @@ fn free_port() -> Result<u16, String> {
 }
 
 fn demo() -> Result<(), String> {
-    build(false)?;
+    build(false, false)?;
     let home = std::env::temp_dir().join(format!("commet-demo-{}", std::process::id()));
     std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
     println!("Demo HOME: {} (removed at the end)", home.display());
@@ -221,11 +228,69 @@ fn demo_flow(home: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Builds `target/bundles/<name>/`: the release `commet` and, in its
+/// `plugins/` directory, the plugin libraries of the bundle.
+fn bundle(name: Option<&str>) -> Result<(), String> {
+    let text = std::fs::read_to_string(root().join("plugin-manifest.toml"))
+        .map_err(|e| format!("cannot read plugin-manifest.toml: {e}"))?;
+    let manifest: toml::Table = text.parse().map_err(|e| format!("plugin-manifest.toml: {e}"))?;
+    let bundles = manifest
+        .get("bundles")
+        .and_then(|b| b.as_table())
+        .ok_or("plugin-manifest.toml has no [bundles]")?;
+    let Some(name) = name else {
+        let names: Vec<&str> = bundles.keys().map(String::as_str).collect();
+        return Err(format!("which bundle? one of: {}", names.join(", ")));
+    };
+    let plugins: Vec<String> = bundles
+        .get(name)
+        .and_then(|b| b.get("plugins"))
+        .and_then(|p| p.as_array())
+        .ok_or_else(|| format!("no bundle `{name}` in plugin-manifest.toml"))?
+        .iter()
+        .filter_map(|p| p.as_str().map(str::to_owned))
+        .collect();
+    let all = manifest.get("plugins").and_then(|p| p.as_table()).ok_or("no [plugins]")?;
+    let mut cmd = cargo();
+    cmd.args(["build", "--release", "-p", "commet"]);
+    let mut libs = Vec::new();
+    for plugin in &plugins {
+        let krate = all
+            .get(plugin)
+            .and_then(|p| p.get("crate"))
+            .and_then(|c| c.as_str())
+            .ok_or_else(|| format!("bundle `{name}` names unknown plugin `{plugin}`"))?;
+        cmd.args(["-p", krate]);
+        libs.push(format!(
+            "{}{}{}",
+            std::env::consts::DLL_PREFIX,
+            krate.replace('-', "_"),
+            std::env::consts::DLL_SUFFIX
+        ));
+    }
+    status(cmd, "cargo build --release")?;
+    let release = root().join("target").join("release");
+    let out = root().join("target").join("bundles").join(name);
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(out.join("plugins")).map_err(|e| e.to_string())?;
+    let copy = |from: PathBuf, to: PathBuf| {
+        std::fs::copy(&from, &to)
+            .map(|_| ())
+            .map_err(|e| format!("copy {}: {e}", from.display()))
+    };
+    copy(commet_bin("release"), out.join(format!("commet{}", std::env::consts::EXE_SUFFIX)))?;
+    for lib in &libs {
+        copy(release.join(lib), out.join("plugins").join(lib))?;
+    }
+    println!("bundle `{name}`: {} plugins in {}", libs.len(), out.display());
+    Ok(())
+}
+
 /// Times `commet --help` and a plugin command's `--help` (start-up plus
 /// plugin discovery from the warm manifest cache) and reports peak memory.
 fn bench(args: &[String]) -> Result<(), String> {
     let runs: u32 = args.first().and_then(|n| n.parse().ok()).unwrap_or(50);
-    build(true)?;
+    build(true, false)?;
     let bin = commet_bin("release");
     let home = std::env::temp_dir().join(format!("commet-bench-{}", std::process::id()));
     std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;

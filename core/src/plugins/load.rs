@@ -73,14 +73,8 @@ fn describe_library_error(err: LibraryError) -> LoadError {
         },
         LibraryError::AbiInstability(e) => {
             let text = e.to_string();
-            if std::env::var_os("COMMET_DEBUG_ABI").is_some() {
-                eprintln!("{text}");
-            }
-            let first = text
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("layout differs");
-            LoadError::LayoutMismatch(first.trim().to_owned())
+            tracing::trace!("abi_stable layout report:\n{text}");
+            LoadError::LayoutMismatch(summarize_layout_report(&text))
         }
         LibraryError::InvalidAbiHeader(_) | LibraryError::InvalidCAbi { .. } => {
             LoadError::LayoutMismatch("built with an incompatible abi_stable or compiler".into())
