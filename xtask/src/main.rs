@@ -233,7 +233,9 @@ fn demo_flow(home: &Path) -> Result<(), String> {
 fn bundle(name: Option<&str>) -> Result<(), String> {
     let text = std::fs::read_to_string(root().join("plugin-manifest.toml"))
         .map_err(|e| format!("cannot read plugin-manifest.toml: {e}"))?;
-    let manifest: toml::Table = text.parse().map_err(|e| format!("plugin-manifest.toml: {e}"))?;
+    let manifest: toml::Table = text
+        .parse()
+        .map_err(|e| format!("plugin-manifest.toml: {e}"))?;
     let bundles = manifest
         .get("bundles")
         .and_then(|b| b.as_table())
@@ -250,7 +252,10 @@ fn bundle(name: Option<&str>) -> Result<(), String> {
         .iter()
         .filter_map(|p| p.as_str().map(str::to_owned))
         .collect();
-    let all = manifest.get("plugins").and_then(|p| p.as_table()).ok_or("no [plugins]")?;
+    let all = manifest
+        .get("plugins")
+        .and_then(|p| p.as_table())
+        .ok_or("no [plugins]")?;
     let mut cmd = cargo();
     cmd.args(["build", "--release", "-p", "commet"]);
     let mut libs = Vec::new();
@@ -278,11 +283,18 @@ fn bundle(name: Option<&str>) -> Result<(), String> {
             .map(|_| ())
             .map_err(|e| format!("copy {}: {e}", from.display()))
     };
-    copy(commet_bin("release"), out.join(format!("commet{}", std::env::consts::EXE_SUFFIX)))?;
+    copy(
+        commet_bin("release"),
+        out.join(format!("commet{}", std::env::consts::EXE_SUFFIX)),
+    )?;
     for lib in &libs {
         copy(release.join(lib), out.join("plugins").join(lib))?;
     }
-    println!("bundle `{name}`: {} plugins in {}", libs.len(), out.display());
+    println!(
+        "bundle `{name}`: {} plugins in {}",
+        libs.len(),
+        out.display()
+    );
     Ok(())
 }
 
