@@ -37,6 +37,7 @@ pub mod export;
 pub mod plugin;
 pub mod schema;
 pub mod services;
+pub mod testing;
 pub mod wire;
 
 pub use context::{Context, Host};

@@ -108,6 +108,7 @@ pub fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
 pub fn cell_text(value: Option<&Value>) -> String {
     match value {
         None | Some(Value::Null) => "-".into(),
+        Some(Value::Array(items)) if items.is_empty() => "-".into(),
         Some(Value::String(s)) => s.clone(),
         Some(Value::Array(items)) if items.iter().all(|v| v.is_string() || v.is_number()) => items
             .iter()

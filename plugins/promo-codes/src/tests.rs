@@ -1,10 +1,9 @@
 //! Every action against operations.json and the seed CLI reference.
 
-mod support;
 
 use commet_sdk::prelude::*;
 use commet_sdk::schema::FlagKind;
-use support::*;
+commet_sdk::test_support!(crate::plugin);
 
 const G: &str = "promo-codes";
 

@@ -1,29 +1,34 @@
-//! Test helpers: look actions up in the manifest, build their requests with
-//! `dry_run`, and check the schema is complete and self-consistent.
-
-#![allow(dead_code)]
+//! Helpers for plugin unit tests: look actions up in the manifest, build
+//! their requests with [`Plugin::dry_run`] (no host, no server), and check a
+//! schema is complete and self-consistent (every action documented, every
+//! example uses real flags and satisfies the required and "one of" rules).
+//!
+//! In a plugin crate, `commet_sdk::test_support!(crate::plugin);` inside a
+//! test module defines these helpers bound to your plugin, e.g.
+//! `call("notes", "add", json!({"text": "hi"}))`.
 
 use std::collections::BTreeSet;
 
-use commet_sdk::prelude::*;
-use commet_sdk::schema::{ActionSchema, FlagKind, FlagSchema, PluginManifest};
+use serde_json::Value;
 
-use crate::plugin;
+use crate::schema::{ActionSchema, FlagKind, FlagSchema, PluginManifest};
+use crate::wire::ApiRequest;
+use crate::Plugin;
 
-pub fn manifest() -> PluginManifest {
-    plugin().manifest()
+pub fn manifest(plugin: &Plugin) -> PluginManifest {
+    plugin.manifest()
 }
 
-pub fn action(group: &str, name: &str) -> ActionSchema {
-    manifest()
+pub fn action(plugin: &Plugin, group: &str, name: &str) -> ActionSchema {
+    manifest(plugin)
         .find_action(group, name)
         .unwrap_or_else(|| panic!("no action `{group} {name}`"))
         .1
         .clone()
 }
 
-pub fn flag(group: &str, name: &str, flag: &str) -> FlagSchema {
-    action(group, name)
+pub fn flag(plugin: &Plugin, group: &str, name: &str, flag: &str) -> FlagSchema {
+    action(plugin, group, name)
         .flags
         .into_iter()
         .find(|f| f.name == flag)
@@ -32,22 +37,22 @@ pub fn flag(group: &str, name: &str, flag: &str) -> FlagSchema {
 
 /// The request for `args` (flag name → typed value). Every key must name a
 /// flag of the action, because `dry_run` silently ignores unknown names.
-pub fn call(group: &str, name: &str, args: Value) -> ApiRequest {
-    let schema = action(group, name);
+pub fn call(plugin: &Plugin, group: &str, name: &str, args: Value) -> ApiRequest {
+    let schema = action(plugin, group, name);
     for key in args.as_object().expect("args must be an object").keys() {
         assert!(
             schema.flags.iter().any(|f| &f.name == key),
             "`{group} {name}` has no flag --{key}"
         );
     }
-    plugin()
+    plugin
         .dry_run(group, name, args)
         .unwrap_or_else(|e| panic!("`{group} {name}`: {e}"))
 }
 
 /// Like [`call`], but `args` must exercise every flag of the action.
-pub fn call_all(group: &str, name: &str, args: Value) -> ApiRequest {
-    let schema = action(group, name);
+pub fn call_all(plugin: &Plugin, group: &str, name: &str, args: Value) -> ApiRequest {
+    let schema = action(plugin, group, name);
     let given = args.as_object().expect("args must be an object");
     let missing: Vec<&str> = schema
         .flags
@@ -59,12 +64,12 @@ pub fn call_all(group: &str, name: &str, args: Value) -> ApiRequest {
         missing.is_empty(),
         "`{group} {name}`: flags not exercised: {missing:?}"
     );
-    call(group, name, args)
+    call(plugin, group, name, args)
 }
 
 /// Whether building the request fails (e.g. a path parameter is missing).
-pub fn fails(group: &str, name: &str, args: Value) -> bool {
-    plugin().dry_run(group, name, args).is_err()
+pub fn fails(plugin: &Plugin, group: &str, name: &str, args: Value) -> bool {
+    plugin.dry_run(group, name, args).is_err()
 }
 
 /// Asserts the whole request: method, path, query and body.
@@ -76,8 +81,8 @@ pub fn expect(r: &ApiRequest, method: &str, path: &str, query: Value, body: Opti
 }
 
 /// The action's required flags, sorted.
-pub fn required(group: &str, name: &str) -> Vec<String> {
-    let mut names: Vec<String> = action(group, name)
+pub fn required(plugin: &Plugin, group: &str, name: &str) -> Vec<String> {
+    let mut names: Vec<String> = action(plugin, group, name)
         .flags
         .into_iter()
         .filter(|f| f.required)
@@ -94,8 +99,8 @@ pub fn sorted(names: &[&str]) -> Vec<String> {
 }
 
 /// Action names of a group, sorted.
-pub fn action_names(group: &str) -> Vec<String> {
-    let m = manifest();
+pub fn action_names(plugin: &Plugin, group: &str) -> Vec<String> {
+    let m = manifest(plugin);
     let g = m
         .groups
         .iter()
@@ -106,16 +111,16 @@ pub fn action_names(group: &str) -> Vec<String> {
     names
 }
 
-pub fn assert_kind(group: &str, name: &str, flag_name: &str, kind: FlagKind) {
+pub fn assert_kind(plugin: &Plugin, group: &str, name: &str, flag_name: &str, kind: FlagKind) {
     assert_eq!(
-        flag(group, name, flag_name).kind,
+        flag(plugin, group, name, flag_name).kind,
         kind,
         "kind of `{group} {name}` --{flag_name}"
     );
 }
 
-pub fn assert_alias(group: &str, name: &str, flag_name: &str, alias: &str) {
-    let f = flag(group, name, flag_name);
+pub fn assert_alias(plugin: &Plugin, group: &str, name: &str, flag_name: &str, alias: &str) {
+    let f = flag(plugin, group, name, flag_name);
     assert!(
         f.aliases.iter().any(|a| a == alias),
         "`{group} {name}` --{flag_name} lacks alias --{alias}"
@@ -125,8 +130,8 @@ pub fn assert_alias(group: &str, name: &str, flag_name: &str, alias: &str) {
 /// Every action is documented and its examples would parse: each example
 /// runs this action, uses only its flags, and satisfies its required flags
 /// and one of its `one_of` sets.
-pub fn check_schema() {
-    let m = manifest();
+pub fn check_schema(plugin: &Plugin) {
+    let m = manifest(plugin);
     assert!(!m.description.is_empty());
     for g in &m.groups {
         assert!(!g.about.is_empty());
@@ -202,4 +207,54 @@ pub fn check_schema() {
             }
         }
     }
+}
+
+/// Defines the [`testing`](crate::testing) helpers in the calling module,
+/// bound to the plugin built by `$plugin` (a `fn() -> Plugin`).
+#[macro_export]
+macro_rules! test_support {
+    ($plugin:path) => {
+        #[allow(dead_code)]
+        mod __commet_test_support {
+            use $crate::schema::{ActionSchema, FlagKind, FlagSchema, PluginManifest};
+            use $crate::serde_json::Value;
+            pub use $crate::testing::{expect, sorted};
+            use $crate::ApiRequest;
+            pub fn manifest() -> PluginManifest {
+                $crate::testing::manifest(&$plugin())
+            }
+            pub fn action(group: &str, name: &str) -> ActionSchema {
+                $crate::testing::action(&$plugin(), group, name)
+            }
+            pub fn flag(group: &str, name: &str, flag: &str) -> FlagSchema {
+                $crate::testing::flag(&$plugin(), group, name, flag)
+            }
+            pub fn call(group: &str, name: &str, args: Value) -> ApiRequest {
+                $crate::testing::call(&$plugin(), group, name, args)
+            }
+            pub fn call_all(group: &str, name: &str, args: Value) -> ApiRequest {
+                $crate::testing::call_all(&$plugin(), group, name, args)
+            }
+            pub fn fails(group: &str, name: &str, args: Value) -> bool {
+                $crate::testing::fails(&$plugin(), group, name, args)
+            }
+            pub fn required(group: &str, name: &str) -> Vec<String> {
+                $crate::testing::required(&$plugin(), group, name)
+            }
+            pub fn action_names(group: &str) -> Vec<String> {
+                $crate::testing::action_names(&$plugin(), group)
+            }
+            pub fn assert_kind(group: &str, name: &str, flag: &str, kind: FlagKind) {
+                $crate::testing::assert_kind(&$plugin(), group, name, flag, kind)
+            }
+            pub fn assert_alias(group: &str, name: &str, flag: &str, alias: &str) {
+                $crate::testing::assert_alias(&$plugin(), group, name, flag, alias)
+            }
+            pub fn check_schema() {
+                $crate::testing::check_schema(&$plugin())
+            }
+        }
+        #[allow(unused_imports)]
+        use __commet_test_support::*;
+    };
 }
