@@ -31,6 +31,7 @@
 
 pub mod abi;
 pub mod context;
+pub mod events;
 pub mod execute;
 #[doc(hidden)]
 pub mod export;
