@@ -119,9 +119,12 @@ pub fn run(
 /// for the manifest or runs a command. The crate must also depend on
 /// `abi_stable` (its export attribute refers to it by name).
 ///
-/// ```ignore
-/// fn plugin() -> commet_sdk::Plugin { /* ... */ }
+/// ```no_run
+/// fn plugin() -> commet_sdk::Plugin {
+///     commet_sdk::Plugin::new("hello", "1.0.0")
+/// }
 /// commet_sdk::export_plugin!(plugin);
+/// # fn main() {}
 /// ```
 #[macro_export]
 macro_rules! export_plugin {

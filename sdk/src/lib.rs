@@ -6,7 +6,7 @@
 //! schema, and runs the command through the plugin, lending it an API client
 //! that already carries credentials, retries and idempotency.
 //!
-//! ```ignore
+//! ```no_run
 //! use commet_sdk::prelude::*;
 //!
 //! fn plugin() -> Plugin {
@@ -20,7 +20,11 @@
 //!     )
 //! }
 //! commet_sdk::export_plugin!(plugin);
+//! # fn main() {}
 //! ```
+//!
+//! `sdk/examples/notes_plugin.rs` is a complete plugin with a custom command,
+//! and [`testing`] has helpers to unit-test a plugin's requests.
 //!
 //! The crate has four layers:
 //! - [`abi`]: the `#[repr(C)]` root module and the host trait object, checked
