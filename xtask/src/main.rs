@@ -298,65 +298,110 @@ fn bundle(name: Option<&str>) -> Result<(), String> {
     Ok(())
 }
 
-/// Times `commet --help` and a plugin command's `--help` (start-up plus
-/// plugin discovery from the warm manifest cache) and reports peak memory.
+/// Measures start-up (`--version`, `--help`, a plugin command's help, with
+/// a warm manifest cache), round trips through a plugin against a local
+/// sandbox, and peak memory. Release build; `runs` repetitions each.
 fn bench(args: &[String]) -> Result<(), String> {
     let runs: u32 = args.first().and_then(|n| n.parse().ok()).unwrap_or(50);
     build(true, false)?;
     let bin = commet_bin("release");
     let home = std::env::temp_dir().join(format!("commet-bench-{}", std::process::id()));
     std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
-    let cases: [&[&str]; 4] = [
-        &["--version"],
-        &["--help"],
-        &["customers", "create", "--help"],
-        &["plugins", "list"],
-    ];
-    println!("{runs} runs each, release build, warm manifest cache\n");
-    println!(
-        "{:<34} {:>10} {:>10} {:>10}",
-        "command", "mean ms", "min ms", "max ms"
-    );
-    for case in cases {
-        let mut times = Vec::new();
-        for i in 0..=runs {
-            let started = Instant::now();
-            let out = Command::new(&bin)
-                .args(case)
-                .env("HOME", &home)
-                .output()
-                .map_err(|e| e.to_string())?;
-            if !out.status.success() {
-                return Err(format!("commet {} failed", case.join(" ")));
-            }
-            // The first run fills the manifest cache; it is not counted.
-            if i > 0 {
-                times.push(started.elapsed());
-            }
-        }
-        let total: Duration = times.iter().sum();
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        println!(
-            "{:<34} {:>10.2} {:>10.2} {:>10.2}",
-            format!("commet {}", case.join(" ")),
-            ms(total) / times.len() as f64,
-            ms(*times.iter().min().unwrap_or(&Duration::ZERO)),
-            ms(*times.iter().max().unwrap_or(&Duration::ZERO)),
-        );
-    }
-    if Path::new("/usr/bin/time").exists() {
-        let out = Command::new("/usr/bin/time")
-            .args(["-f", "%M"])
-            .arg(&bin)
-            .args(["customers", "create", "--help"])
+    let port = free_port()?.to_string();
+    let run = |args: &[&str]| -> Result<(), String> {
+        let out = Command::new(&bin)
+            .args(args)
             .env("HOME", &home)
+            .env("COMMET_ENVIRONMENT", "local")
+            .env_remove("COMMET_API_KEY")
+            .env_remove("COMMET_API_URL")
             .output()
             .map_err(|e| e.to_string())?;
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if let Some(kb) = stderr.lines().last() {
-            println!("\npeak RSS of `commet customers create --help`: {kb} KiB");
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "commet {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            ))
         }
-    }
+    };
+    run(&["sandbox", "start", "--detach", "--port", &port])?;
+    let result = (|| {
+        run(&[
+            "customers",
+            "create",
+            "--email",
+            "bench@example.com",
+            "--id",
+            "bench_1",
+        ])?;
+        let cases: [&[&str]; 7] = [
+            &["--version"],
+            &["--help"],
+            &["customers", "create", "--help"],
+            &["plugins", "list"],
+            &["customers", "get", "--id", "bench_1"],
+            &["customers", "list", "--limit", "25"],
+            &[
+                "customers",
+                "create",
+                "--email",
+                "bench@example.com",
+                "--id",
+                "bench_1",
+            ],
+        ];
+        println!(
+            "{runs} runs each, release build, warm manifest cache, local sandbox on 127.0.0.1\n"
+        );
+        println!(
+            "{:<62} {:>8} {:>8} {:>8}",
+            "command", "mean ms", "min ms", "max ms"
+        );
+        for case in cases {
+            let mut times = Vec::new();
+            for i in 0..=runs {
+                let started = Instant::now();
+                run(case)?;
+                // The first run may fill the manifest cache; it is not counted.
+                if i > 0 {
+                    times.push(started.elapsed());
+                }
+            }
+            let total: Duration = times.iter().sum();
+            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+            println!(
+                "{:<62} {:>8.2} {:>8.2} {:>8.2}",
+                format!("commet {}", case.join(" ")),
+                ms(total) / times.len() as f64,
+                ms(*times.iter().min().unwrap_or(&Duration::ZERO)),
+                ms(*times.iter().max().unwrap_or(&Duration::ZERO)),
+            );
+        }
+        if Path::new("/usr/bin/time").exists() {
+            for case in [
+                &["customers", "create", "--help"][..],
+                &["customers", "list"][..],
+            ] {
+                let out = Command::new("/usr/bin/time")
+                    .args(["-f", "%M"])
+                    .arg(&bin)
+                    .args(case)
+                    .env("HOME", &home)
+                    .env("COMMET_ENVIRONMENT", "local")
+                    .output()
+                    .map_err(|e| e.to_string())?;
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                if let Some(kb) = stderr.lines().last() {
+                    println!("peak RSS of `commet {}`: {kb} KiB", case.join(" "));
+                }
+            }
+        }
+        Ok(())
+    })();
+    let _ = run(&["sandbox", "stop"]);
     let _ = std::fs::remove_dir_all(&home);
-    Ok(())
+    result
 }
