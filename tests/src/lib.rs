@@ -3,6 +3,7 @@
 //! directory), and a recording HTTP server that answers like Commet.
 
 pub mod recorder;
+pub mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

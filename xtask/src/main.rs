@@ -90,9 +90,18 @@ fn commet_bin(profile: &str) -> PathBuf {
         .join(format!("commet{}", std::env::consts::EXE_SUFFIX))
 }
 
-/// Runs `commet` in the demo environment, echoing the command line.
+/// Runs `commet` in the demo environment, echoing the command line and
+/// its output.
 fn commet(home: &Path, args: &[&str]) -> Result<String, String> {
     println!("\n$ commet {}", args.join(" "));
+    let stdout = commet_quiet(home, args)?;
+    print!("{stdout}");
+    Ok(stdout)
+}
+
+/// Runs `commet` in the demo environment and returns its output unprinted
+/// (for `--output agent` results the demo only reads).
+fn commet_quiet(home: &Path, args: &[&str]) -> Result<String, String> {
     let out = Command::new(commet_bin("debug"))
         .args(args)
         .env("HOME", home)
@@ -102,7 +111,6 @@ fn commet(home: &Path, args: &[&str]) -> Result<String, String> {
         .output()
         .map_err(|e| format!("could not run commet: {e}"))?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    print!("{stdout}");
     eprint!("{}", String::from_utf8_lossy(&out.stderr));
     if out.status.success() {
         Ok(stdout)
@@ -137,18 +145,8 @@ fn demo() -> Result<(), String> {
     Ok(())
 }
 
-/// The `id` of the object an `--output agent` command printed.
-fn agent_id(stdout: &str) -> Result<String, String> {
-    let value: serde_json::Value =
-        serde_json::from_str(stdout).map_err(|e| format!("unexpected output ({e}): {stdout}"))?;
-    value
-        .get("id")
-        .and_then(|v| v.as_str())
-        .map(str::to_owned)
-        .ok_or_else(|| format!("no id in: {stdout}"))
-}
-
 fn demo_flow(home: &Path) -> Result<(), String> {
+    section("1. Catalog: a usage feature and a metered plan at $29/month with 1,000 calls included, then $0.015 a call");
     commet(
         home,
         &[
@@ -179,7 +177,7 @@ fn demo_flow(home: &Path) -> Result<(), String> {
             "agent",
         ],
     )?;
-    let plan_id = agent_id(&plan)?;
+    let plan_id = agent_field(&plan, "id")?;
     commet(
         home,
         &[
@@ -191,8 +189,11 @@ fn demo_flow(home: &Path) -> Result<(), String> {
             "monthly",
             "--price",
             "2900",
+            "--is-default",
+            "true",
         ],
     )?;
+    // Overage unit prices use the rate scale: 150 = $0.015.
     commet(
         home,
         &[
@@ -207,9 +208,11 @@ fn demo_flow(home: &Path) -> Result<(), String> {
             "--overage-enabled",
             "true",
             "--overage-unit-price",
-            "100",
+            "150",
         ],
     )?;
+
+    section("2. A customer subscribes and pays at checkout (sandbox test card)");
     commet(
         home,
         &[
@@ -223,9 +226,98 @@ fn demo_flow(home: &Path) -> Result<(), String> {
             "Ada Lovelace",
         ],
     )?;
-    commet(home, &["customers", "list"])?;
-    commet(home, &["plans", "get", "--id", "pro"])?;
+    let sub = commet(
+        home,
+        &[
+            "subscriptions",
+            "create",
+            "--customer-id",
+            "user_123",
+            "--plan-code",
+            "pro",
+            "--output",
+            "agent",
+        ],
+    )?;
+    let sub_id = agent_field(&sub, "id")?;
+    commet(
+        home,
+        &["sandbox", "checkout", &sub_id, "--card", "4242424242424242"],
+    )?;
+
+    section("3. The app reports usage: 1,500 calls, 500 above the included amount");
+    commet(
+        home,
+        &[
+            "usage",
+            "track",
+            "--feature",
+            "api_calls",
+            "--customer-id",
+            "user_123",
+            "--value",
+            "1500",
+        ],
+    )?;
+    commet(
+        home,
+        &[
+            "feature-access",
+            "get",
+            "--customer-id",
+            "user_123",
+            "--code",
+            "api_calls",
+        ],
+    )?;
+
+    section("4. A month passes on the test clock: the renewal bills the base price plus overage in arrears");
+    commet(home, &["test-clock", "advance", "--advance-days", "31"])?;
+    commet(home, &["invoices", "list", "--customer-id", "user_123"])?;
+    let invoices = commet(
+        home,
+        &[
+            "invoices",
+            "list",
+            "--customer-id",
+            "user_123",
+            "--output",
+            "agent",
+        ],
+    )?;
+    let renewal = renewal_invoice(&invoices)?;
+    commet(home, &["invoices", "get", "--id", &renewal])?;
     Ok(())
+}
+
+fn section(title: &str) {
+    println!("\n=== {title}");
+}
+
+/// A string field of the JSON object an `--output agent` command printed.
+fn agent_field(stdout: &str, key: &str) -> Result<String, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(stdout).map_err(|e| format!("unexpected output ({e}): {stdout}"))?;
+    value
+        .get(key)
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no {key} in: {stdout}"))
+}
+
+/// The id of the recurring (renewal) invoice in an invoice list.
+fn renewal_invoice(stdout: &str) -> Result<String, String> {
+    let list: serde_json::Value =
+        serde_json::from_str(stdout).map_err(|e| format!("unexpected output ({e}): {stdout}"))?;
+    list.as_array()
+        .and_then(|items| {
+            items
+                .iter()
+                .find(|i| i.get("invoiceType").and_then(|t| t.as_str()) == Some("recurring"))
+        })
+        .and_then(|i| i.get("id").and_then(|v| v.as_str()))
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no renewal invoice in: {stdout}"))
 }
 
 /// Builds `target/bundles/<name>/`: the release `commet` and, in its

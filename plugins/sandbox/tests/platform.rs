@@ -151,9 +151,7 @@ fn resources_carry_object_livemode_and_timestamps() {
 #[test]
 fn unsimulated_endpoints_say_so() {
     let env = start();
-    env.get("/subscriptions").err(404, "endpoint_not_available");
-    env.post("/usage/events", json!({}))
-        .err(404, "endpoint_not_available");
+    env.get("/claim-link").err(404, "endpoint_not_available");
     env.req("GET", "/api/v1/subscriptions")
         .key(None)
         .send()

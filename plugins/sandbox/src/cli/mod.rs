@@ -3,6 +3,7 @@
 //! Building the manifest is cheap: nothing here opens the database or
 //! starts anything until an action runs.
 
+mod checkout;
 mod dirs;
 mod key;
 mod reset;
@@ -33,7 +34,8 @@ pub fn plugin() -> Plugin {
             .action(stop_action())
             .action(status_action())
             .action(reset_action())
-            .action(key_action()),
+            .action(key_action())
+            .action(checkout_action()),
         )
 }
 
@@ -121,6 +123,33 @@ fn key_action() -> Action {
         )
 }
 
+fn checkout_action() -> Action {
+    Action::custom(
+        "checkout",
+        "Pay a subscription's sandbox checkout from the terminal",
+        checkout::run,
+    )
+    .writes(true)
+    .long_about(
+        "Completes the open checkout of a subscription on the running sandbox as if the customer had \
+paid on the hosted page: the first payment of a pending_payment subscription, the card of a trial, the \
+payment of a free-to-paid plan change, a recovery payment, or a card update. Prints the resulting status. \
+Decline cards leave the checkout open and answer the decline (see --card).",
+    )
+    .positional(
+        Flag::string("subscription-id")
+            .required()
+            .value_name("SUB_ID")
+            .help("The subscription (sub_...)"),
+    )
+    .flag(Flag::string("card").value_name("NUMBER").help(&checkout::card_help()))
+    .example("commet sandbox checkout sub_123", "Pay with the default test card")
+    .example(
+        "commet sandbox checkout sub_123 --card 4000000000000341",
+        "Attach a card whose later renewals are declined (to try dunning)",
+    )
+}
+
 /// A library error as the CLI shows it.
 pub(crate) fn failed(err: SandboxError) -> PluginError {
     match &err {
@@ -147,8 +176,11 @@ mod tests {
         assert_eq!(manifest.name, "sandbox");
         let group = &manifest.groups[0];
         let names: Vec<&str> = group.actions.iter().map(|a| a.name.as_str()).collect();
-        assert_eq!(names, ["start", "stop", "status", "reset", "key"]);
-        for action in &group.actions {
+        assert_eq!(
+            names,
+            ["start", "stop", "status", "reset", "key", "checkout"]
+        );
+        for action in group.actions.iter().filter(|a| a.name != "checkout") {
             assert!(!action.needs_api, "{} must work offline", action.name);
             assert!(
                 !action.examples.is_empty(),
@@ -157,6 +189,10 @@ mod tests {
             );
             assert!(action.flags.iter().any(|f| f.name == "data-dir"));
         }
+        let checkout = group.actions.iter().find(|a| a.name == "checkout").unwrap();
+        assert!(checkout.needs_api, "checkout talks to the running sandbox");
+        assert_eq!(checkout.positionals[0].name, "subscription-id");
+        assert!(!checkout.examples.is_empty());
     }
 }
 

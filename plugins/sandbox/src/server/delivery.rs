@@ -5,7 +5,7 @@
 //! an `https://` endpoint gets a failed attempt explaining that. For local
 //! development `commet listen` is the intended path anyway.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::http::Uri;
 use hmac::{Hmac, Mac};
@@ -15,8 +15,9 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use super::app::App;
+use super::events;
 use super::ids;
-use super::store::webhooks::{self, DueDelivery};
+use super::store::webhooks::{self, AttemptResult, DueDelivery};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -31,25 +32,47 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-/// Runs until `stop` flips to true.
+/// Runs until `stop` flips to true. Each pass sends every due delivery
+/// (concurrently, each bounded by the 10 s timeout) and records the
+/// attempts; when a pass sent something it looks again at once (retries
+/// made due by a test-clock jump go out back to back), otherwise it waits
+/// for a commit, an emitted event, or one second.
 pub async fn run(app: App, mut stop: watch::Receiver<bool>) {
+    let mut bell = events::subscribe();
     loop {
         let due = app.read(|c| webhooks::due(c, 20)).await.unwrap_or_default();
+        let sent_any = !due.is_empty();
+        let mut sending = tokio::task::JoinSet::new();
         for delivery in due {
-            let (status, error) = match send(&delivery).await {
-                Ok(status) => (Some(status), None),
-                Err(e) => (None, Some(e)),
-            };
-            let id = delivery.id.clone();
+            sending.spawn(async move {
+                let started = Instant::now();
+                let outcome = send(&delivery).await;
+                let result = AttemptResult {
+                    status: outcome.as_ref().ok().copied(),
+                    error: outcome.err(),
+                    duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+                };
+                (delivery.id, result)
+            });
+        }
+        while let Some(done) = sending.join_next().await {
+            let Ok((id, result)) = done else { continue };
             let recorded = app
-                .write(move |c| webhooks::record_attempt(c, &id, status, error.as_deref()))
+                .write(move |c| webhooks::record_attempt(c, &id, &result))
                 .await;
             if let Err(e) = recorded {
                 tracing::warn!(error = %e, "could not record a webhook delivery attempt");
             }
         }
+        if *stop.borrow() {
+            return;
+        }
+        if sent_any {
+            continue;
+        }
         tokio::select! {
             _ = app.deliveries.notified() => {}
+            _ = bell.changed() => {}
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = stop.changed() => return,
         }

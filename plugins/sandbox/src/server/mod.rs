@@ -16,10 +16,14 @@
 //! [`faults`], [`input`] (request validation), [`ids`], [`error`].
 
 pub mod app;
+pub mod billing;
 pub mod catalog;
+pub mod clock;
 pub mod datadir;
 mod delivery;
+pub mod entitlements;
 pub mod error;
+pub mod events;
 pub mod faults;
 pub mod http;
 pub mod ids;
@@ -336,9 +340,12 @@ fn serve_thread(
         let _ = ready.send(Ok(()));
         let (deliverer_stop, deliverer_rx) = watch::channel(false);
         let deliverer = tokio::spawn(delivery::run(app.clone(), deliverer_rx));
-        let router = http::router(app);
+        routes::listen::serving(&app);
+        let router = http::router(app.clone());
         http::serve(listener, router, async move {
             let _ = stop.await;
+            // Open listen streams end now rather than at the graceful timeout.
+            routes::listen::shutting_down(&app);
         })
         .await;
         let _ = deliverer_stop.send(true);

@@ -101,15 +101,19 @@ async fn list(State(app): State<App>, org: OrgCtx, Params(mut q): Params) -> Api
     Ok(ok(page.to_json()))
 }
 
-/// Add-ons active on the customer's subscription. Subscriptions are not
-/// simulated yet, so this is always an empty list for a known customer.
+/// Add-ons active on the customer's live subscription (one page: a
+/// subscription holds few add-ons).
 async fn list_active(State(app): State<App>, org: OrgCtx, Params(mut q): Params) -> ApiResult {
     let customer = q.req_str("customerId");
     q.page();
     q.finish()?;
-    app.read(move |c| customers::require(c, &org.org_id, &customer, "customerId"))
+    let data = app
+        .read(move |c| {
+            let customer = customers::require(c, &org.org_id, &customer, "customerId")?;
+            crate::server::store::subscriptions::active_addons_json(c, &org.org_id, &customer.id)
+        })
         .await?;
     Ok(ok(
-        json!({ "object": "list", "data": [], "hasMore": false }),
+        json!({ "object": "list", "data": data, "hasMore": false }),
     ))
 }

@@ -1,9 +1,9 @@
 //! `/api/cli`: the CLI's own endpoints (organizations, project keys, push,
-//! templates). Callers use a login token or an organization API key.
+//! templates; the `commet listen` sessions live in `routes::listen`).
+//! Callers use a login token or an organization API key.
 
-use axum::extract::{OriginalUri, State};
-use axum::http::Method;
-use axum::routing::{any, get, post};
+use axum::extract::State;
+use axum::routing::{get, post};
 use axum::Router;
 use rusqlite::Connection;
 use serde_json::{json, Value};
@@ -22,14 +22,12 @@ pub fn routes() -> Router<App> {
         .route("/api-keys", post(create_api_key))
         .route("/push", post(push))
         .route("/templates", post(templates))
-        .route("/listen/start", any(not_simulated))
-        .route("/listen/refresh", any(not_simulated))
-        .route("/listen/stop", any(not_simulated))
+        .merge(super::listen::routes())
 }
 
 /// The organization a CLI call acts on: the one named (by id or slug), which
 /// the caller must belong to, or by default the key's org / the user's first.
-fn resolve_org(
+pub(crate) fn resolve_org(
     conn: &Connection,
     auth: &CliAuth,
     requested: Option<&str>,
@@ -127,14 +125,4 @@ async fn templates(State(app): State<App>, w: Write<CliAuth>) -> ApiResult {
         catalog::apply_template(tx, &org.id, &template)
     })
     .await
-}
-
-async fn not_simulated(_auth: CliAuth, method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
-    ApiError::not_found(
-        "endpoint_not_available",
-        format!(
-            "{method} {} is not available in the local sandbox yet",
-            uri.path()
-        ),
-    )
 }

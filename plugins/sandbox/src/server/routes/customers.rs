@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::server::app::App;
 use crate::server::error::ApiError;
+use crate::server::events;
 use crate::server::http::extract::{ok, ApiResult, OrgCtx, Params, Write};
 use crate::server::input::{self, Input, Patch, TIMEZONES};
 use crate::server::store::customers::{self, CustomerPatch, ListFilter, NewCustomer};
@@ -119,7 +120,9 @@ fn create_in(
             new.external_id = Some(own);
         }
     }
-    Ok(customers::insert(tx, org, new)?.to_json())
+    let created = customers::insert(tx, org, new)?.to_json();
+    events::emit(tx, org, "customer.created", events::customer_data(&created))?;
+    Ok(created)
 }
 
 async fn create(State(app): State<App>, w: Write) -> ApiResult {
@@ -203,7 +206,14 @@ async fn update(State(app): State<App>, Path(id): Path<String>, w: Write) -> Api
             },
         };
         i.finish()?;
-        Ok(customers::update(tx, &org.org_id, &id, patch)?.to_json())
+        let updated = customers::update(tx, &org.org_id, &id, patch)?.to_json();
+        events::emit(
+            tx,
+            &org.org_id,
+            "customer.updated",
+            events::customer_data(&updated),
+        )?;
+        Ok(updated)
     })
     .await
 }

@@ -3,20 +3,32 @@
 
 pub mod addons;
 pub mod api_keys;
+pub mod checkout;
 pub mod cli;
 pub mod credit_packs;
 pub mod customers;
 pub mod device;
+pub mod events;
+pub mod feature_access;
 pub mod features;
+pub mod invoices;
+pub mod listen;
 pub mod markets;
 pub mod offers;
 pub mod pages;
+pub mod payments;
 pub mod payouts;
 pub mod plan_groups;
 pub mod plans;
 pub mod portal;
 pub mod promo_codes;
+pub mod quota;
+pub mod seats;
+pub mod subscriptions;
+pub mod test_clock;
+pub mod transactions;
 pub mod unimplemented;
+pub mod usage;
 pub mod webhooks;
 
 use axum::Router;
@@ -37,7 +49,18 @@ pub fn v1() -> Router<App> {
         .merge(markets::routes())
         .merge(api_keys::routes())
         .merge(webhooks::routes())
+        .merge(events::routes())
         .merge(portal::routes())
         .merge(payouts::routes())
+        .merge(usage::routes())
+        .merge(quota::routes())
+        .merge(seats::routes())
+        .merge(feature_access::routes())
+        .merge(subscriptions::routes())
+        .merge(invoices::routes())
+        .merge(transactions::routes())
+        .merge(payments::routes())
+        .merge(test_clock::routes())
+        .merge(checkout::routes())
         .merge(unimplemented::routes())
 }

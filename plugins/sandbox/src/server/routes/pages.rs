@@ -24,6 +24,8 @@ pub fn routes() -> Router<App> {
         .route("/device/approve", post(approve))
         .route("/device/deny", post(deny))
         .route("/portal/{token}", get(portal_page))
+        .merge(super::checkout::pages())
+        .merge(super::invoices::pages())
 }
 
 /// Escapes text for HTML.
@@ -171,10 +173,12 @@ async fn portal_page(State(app): State<App>, Path(token): Path<String>) -> Respo
                     after: None,
                 },
             )?;
-            Ok(Some((session, customer, org, credits.items)))
+            let billing =
+                super::checkout::portal_section(c, &session.org_id, &customer.id, &token)?;
+            Ok(Some((session, customer, org, credits.items, billing)))
         })
         .await;
-    let (session, customer, org, credits) =
+    let (session, customer, org, credits, billing) =
         match result {
             Ok(Some(found)) => found,
             Ok(None) => return (
@@ -226,7 +230,8 @@ async fn portal_page(State(app): State<App>, Path(token): Path<String>) -> Respo
             parts.join(", ")
         ));
     }
-    body.push_str("</table><h3>Subscription</h3><p class=\"muted\">No subscription (the local sandbox does not simulate subscriptions yet).</p>");
+    body.push_str("</table>");
+    body.push_str(&billing);
     body.push_str("<h3>Credits</h3>");
     if credits.is_empty() {
         body.push_str("<p class=\"muted\">No credits.</p>");

@@ -189,6 +189,16 @@ pub fn update(
 pub fn delete(conn: &Connection, org_id: &str, id_or_slug: &str) -> Result<Value, ApiError> {
     let current = require(conn, org_id, id_or_slug)?;
     let id = current["id"].as_str().unwrap_or_default();
+    if super::exists(
+        conn,
+        "SELECT 1 FROM subscription_addons WHERE addon_id = ?1 AND status = 'active'",
+        [id],
+    )? {
+        return Err(ApiError::conflict(
+            "addon_has_activations",
+            "This add-on is active on subscriptions; deactivate it there before deleting it",
+        ));
+    }
     conn.execute(
         "UPDATE addons SET deleted_at = ?1, updated_at = ?1 WHERE id = ?2",
         params![ids::now(), id],

@@ -13,10 +13,15 @@ use crate::server::error::SandboxError;
 use crate::server::ids;
 
 /// `(version, SQL)`, in order.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1_CATALOG)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, V1_CATALOG),
+    (2, super::subscriptions::V2_BILLING),
+    (3, super::usage::V3_USAGE),
+    (4, super::events::V4_EVENTS),
+];
 
 /// The newest schema this build knows.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 4;
 
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), SandboxError> {
     let db_err = |source| SandboxError::Database {
