@@ -1,6 +1,5 @@
 //! Every action against operations.json and the seed CLI reference.
 
-
 use commet_sdk::prelude::*;
 use commet_sdk::schema::FlagKind;
 commet_sdk::test_support!(crate::plugin);
