@@ -54,17 +54,7 @@ fn with_action(mut cmd: Command, action: &ActionSchema, path: &[&str]) -> Comman
     }
     let mut help = String::new();
     if !action.one_of.is_empty() {
-        let sets: Vec<String> = action
-            .one_of
-            .iter()
-            .map(|set| {
-                set.iter()
-                    .map(|n| format!("--{n}"))
-                    .collect::<Vec<_>>()
-                    .join(" + ")
-            })
-            .collect();
-        help.push_str(&format!("Requires one of: {}\n", sets.join(", or ")));
+        help.push_str(&format!("Requires {}\n", describe_one_of(&action.one_of)));
     }
     if !action.examples.is_empty() {
         if !help.is_empty() {
@@ -190,20 +180,10 @@ fn check_one_of(action: &ActionSchema, matches: &ArgMatches) -> CliResult<()> {
     {
         return Ok(());
     }
-    let sets: Vec<String> = action
-        .one_of
-        .iter()
-        .map(|set| {
-            set.iter()
-                .map(|n| format!("--{n}"))
-                .collect::<Vec<_>>()
-                .join(" with ")
-        })
-        .collect();
     let mut err = CliError::usage(format!(
-        "`{}` needs one of: {}",
+        "`{}` needs {}",
         action.name,
-        sets.join(", or ")
+        describe_one_of(&action.one_of)
     ));
     if let Some(example) = action.examples.first() {
         err = err.with_hint(format!("for example: {}", example.command));
@@ -211,10 +191,85 @@ fn check_one_of(action: &ActionSchema, matches: &ArgMatches) -> CliResult<()> {
     Err(err)
 }
 
+/// Says which flags a "one of these combinations" rule needs, as briefly as
+/// possible: combinations that contain a smaller one are left out (the
+/// smaller one already suffices) and flags every combination shares are said
+/// once, e.g. "--plan-id or --plan-code (with --customer-id)".
+pub fn describe_one_of(sets: &[Vec<String>]) -> String {
+    let minimal: Vec<&Vec<String>> = sets
+        .iter()
+        .filter(|set| {
+            !sets
+                .iter()
+                .any(|other| other.len() < set.len() && other.iter().all(|f| set.contains(f)))
+        })
+        .collect();
+    let common: Vec<&String> = minimal
+        .first()
+        .map(|first| {
+            first
+                .iter()
+                .filter(|f| minimal.iter().all(|set| set.contains(f)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let flags = |names: Vec<&String>| {
+        names
+            .iter()
+            .map(|n| format!("--{n}"))
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
+    let alternatives: Vec<String> = minimal
+        .iter()
+        .map(|set| flags(set.iter().filter(|f| !common.contains(f)).collect()))
+        .filter(|text| !text.is_empty())
+        .collect();
+    match (alternatives.is_empty(), common.is_empty()) {
+        (true, _) => flags(common),
+        (false, true) => alternatives.join(" or "),
+        (false, false) => format!("{} (with {})", alternatives.join(" or "), flags(common)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use commet_sdk::schema::Example;
+
+    fn sets(v: &[&[&str]]) -> Vec<Vec<String>> {
+        v.iter()
+            .map(|s| s.iter().map(|x| (*x).to_owned()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn one_of_descriptions_are_short() {
+        assert_eq!(
+            describe_one_of(&sets(&[
+                &["customer-id", "plan-id"],
+                &["customer-id", "plan-code"],
+                &["customer-id", "offer-id", "plan-id"],
+            ])),
+            "--plan-id or --plan-code (with --customer-id)"
+        );
+        assert_eq!(
+            describe_one_of(&sets(&[&["value"], &["model"]])),
+            "--value or --model"
+        );
+        assert_eq!(
+            describe_one_of(&sets(&[
+                &["billing-interval", "price"],
+                &[
+                    "billing-interval",
+                    "inherits-from-price-id",
+                    "market-prices"
+                ]
+            ])),
+            "--price or --inherits-from-price-id + --market-prices (with --billing-interval)"
+        );
+        assert_eq!(describe_one_of(&sets(&[&["a", "b"]])), "--a + --b");
+    }
 
     fn flag(name: &str, kind: FlagKind) -> FlagSchema {
         FlagSchema {

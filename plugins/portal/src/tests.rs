@@ -1,104 +1,61 @@
 //! The requests each action sends, checked against the API reference.
 
-use super::plugin;
 use commet_sdk::prelude::*;
-use commet_sdk::schema::{ActionSchema, FlagSchema};
+commet_sdk::test_support!(crate::plugin);
 
-const GROUP: &str = "portal";
+const G: &str = "portal";
 
-fn send(action: &str, args: Value) -> ApiRequest {
-    plugin()
-        .dry_run(GROUP, action, args)
-        .unwrap_or_else(|e| panic!("`{GROUP} {action}`: {e}"))
-}
-
-#[track_caller]
-fn check(r: &ApiRequest, method: &str, path: &str, query: Value, body: Option<Value>) {
-    assert_eq!(r.api, Api::V1);
-    assert_eq!(r.method, method);
-    assert_eq!(r.path, path);
-    assert_eq!(Value::Object(r.query.clone()), query);
-    assert_eq!(r.body, body);
-}
-
-fn action(name: &str) -> ActionSchema {
-    let manifest = plugin().manifest();
-    let (_, action) = manifest
-        .find_action(GROUP, name)
-        .unwrap_or_else(|| panic!("no action `{name}`"));
-    action.clone()
-}
-
-fn flag(action_name: &str, name: &str) -> FlagSchema {
-    action(action_name)
-        .flags
-        .into_iter()
-        .find(|f| f.name == name)
-        .unwrap_or_else(|| panic!("`{action_name}` has no flag --{name}"))
+#[test]
+fn schema_is_complete() {
+    check_schema();
+    assert_eq!(manifest().groups.len(), 1);
 }
 
 #[test]
 fn lists_every_action_of_the_reference() {
-    let manifest = plugin().manifest();
-    assert_eq!(manifest.groups.len(), 1);
-    assert_eq!(manifest.groups[0].name, GROUP);
-    let mut names: Vec<&str> = manifest.groups[0]
-        .actions
-        .iter()
-        .map(|a| a.name.as_str())
-        .collect();
-    names.sort_unstable();
-    assert_eq!(names, ["get-url"]);
-}
-
-#[test]
-fn every_action_has_examples_and_every_flag_help() {
-    for a in &plugin().manifest().groups[0].actions {
-        assert!(!a.examples.is_empty(), "`{}` has no example", a.name);
-        assert!(!a.about.is_empty(), "`{}` has no description", a.name);
-        for f in &a.flags {
-            assert!(!f.help.is_empty(), "`{} --{}` has no help", a.name, f.name);
-        }
-    }
+    assert_eq!(action_names(G), sorted(&["get-url"]));
 }
 
 #[test]
 fn get_url_by_customer_id() {
-    let r = send(
+    let r = call(
+        G,
         "get-url",
         json!({"customer-id": "user_123", "return-url": "https://app.acme.com", "idempotency-key": "k1"}),
     );
-    check(
+    expect(
         &r,
         "POST",
         "/portal/sessions",
         json!({}),
         Some(json!({"customerId": "user_123", "returnUrl": "https://app.acme.com"})),
     );
+    assert_eq!(r.api, Api::V1);
     assert_eq!(r.idempotency_key.as_deref(), Some("k1"));
 }
 
 #[test]
 fn get_url_by_email() {
-    let r = send("get-url", json!({"email": "user@acme.com"}));
-    check(
+    let r = call(G, "get-url", json!({"email": "user@acme.com"}));
+    expect(
         &r,
         "POST",
         "/portal/sessions",
         json!({}),
         Some(json!({"email": "user@acme.com"})),
     );
+    assert_eq!(r.api, Api::V1);
     assert_eq!(r.idempotency_key, None);
 }
 
 #[test]
 fn customer_id_and_email_are_alternatives() {
-    let a = action("get-url");
+    let a = action(G, "get-url");
     assert_eq!(
         a.one_of,
         vec![vec!["email".to_owned()], vec!["customer-id".to_owned()]]
     );
-    assert!(!flag("get-url", "email").required);
-    assert!(!flag("get-url", "customer-id").required);
+    assert!(!flag(G, "get-url", "email").required);
+    assert!(!flag(G, "get-url", "customer-id").required);
     assert!(a.writes);
 }

@@ -1,177 +1,142 @@
 //! The requests each action sends, checked against the API reference.
 
-use super::plugin;
 use commet_sdk::prelude::*;
-use commet_sdk::schema::{ActionSchema, FlagSchema};
+commet_sdk::test_support!(crate::plugin);
 
-const GROUP: &str = "seats";
+const G: &str = "seats";
 
-fn send(action: &str, args: Value) -> ApiRequest {
-    plugin()
-        .dry_run(GROUP, action, args)
-        .unwrap_or_else(|e| panic!("`{GROUP} {action}`: {e}"))
-}
-
-#[track_caller]
-fn check(r: &ApiRequest, method: &str, path: &str, query: Value, body: Option<Value>) {
-    assert_eq!(r.api, Api::V1);
-    assert_eq!(r.method, method);
-    assert_eq!(r.path, path);
-    assert_eq!(Value::Object(r.query.clone()), query);
-    assert_eq!(r.body, body);
-}
-
-fn action(name: &str) -> ActionSchema {
-    let manifest = plugin().manifest();
-    let (_, action) = manifest
-        .find_action(GROUP, name)
-        .unwrap_or_else(|| panic!("no action `{name}`"));
-    action.clone()
-}
-
-fn flag(action_name: &str, name: &str) -> FlagSchema {
-    action(action_name)
-        .flags
-        .into_iter()
-        .find(|f| f.name == name)
-        .unwrap_or_else(|| panic!("`{action_name}` has no flag --{name}"))
+#[test]
+fn schema_is_complete() {
+    check_schema();
+    assert_eq!(manifest().groups.len(), 1);
 }
 
 #[test]
 fn lists_every_action_of_the_reference() {
-    let manifest = plugin().manifest();
-    assert_eq!(manifest.groups.len(), 1);
-    assert_eq!(manifest.groups[0].name, GROUP);
-    let mut names: Vec<&str> = manifest.groups[0]
-        .actions
-        .iter()
-        .map(|a| a.name.as_str())
-        .collect();
-    names.sort_unstable();
     assert_eq!(
-        names,
-        [
+        action_names(G),
+        sorted(&[
             "add",
             "get-all-balances",
             "get-balance",
             "remove",
             "set",
             "set-all"
-        ]
+        ])
     );
-}
-
-#[test]
-fn every_action_has_examples_and_every_flag_help() {
-    for a in &plugin().manifest().groups[0].actions {
-        assert!(!a.examples.is_empty(), "`{}` has no example", a.name);
-        assert!(!a.about.is_empty(), "`{}` has no description", a.name);
-        for f in &a.flags {
-            assert!(!f.help.is_empty(), "`{} --{}` has no help", a.name, f.name);
-        }
-    }
 }
 
 #[test]
 fn add_posts_the_count() {
-    let r = send(
+    let r = call_all(
+        G,
         "add",
         json!({"customer-id": "user_123", "feature-code": "team_member", "count": 5, "idempotency-key": "k1"}),
     );
-    check(
+    expect(
         &r,
         "POST",
         "/seats",
         json!({}),
         Some(json!({"customerId": "user_123", "featureCode": "team_member", "count": 5})),
     );
+    assert_eq!(r.api, Api::V1);
     assert_eq!(r.idempotency_key.as_deref(), Some("k1"));
 }
 
 #[test]
 fn add_and_remove_default_to_one_seat() {
     for name in ["add", "remove"] {
-        let count = flag(name, "count");
+        let count = flag(G, name, "count");
         assert_eq!(count.default, Some(json!(1)), "{name}");
         assert!(!count.required, "{name}");
     }
-    assert!(flag("set", "count").required);
-    assert_eq!(flag("set", "count").default, None);
+    assert!(flag(G, "set", "count").required);
+    assert_eq!(flag(G, "set", "count").default, None);
     // dry_run leaves defaults to the host.
-    let r = send("add", json!({"customer-id": "c", "feature-code": "f"}));
+    let r = call(G, "add", json!({"customer-id": "c", "feature-code": "f"}));
     assert_eq!(r.body, Some(json!({"customerId": "c", "featureCode": "f"})));
     assert_eq!(r.idempotency_key, None);
 }
 
 #[test]
 fn remove_posts_to_the_remove_path() {
-    let r = send(
+    let r = call(
+        G,
         "remove",
         json!({"customer-id": "user_123", "feature-code": "team_member", "count": 2}),
     );
-    check(
+    expect(
         &r,
         "POST",
         "/seats/remove",
         json!({}),
         Some(json!({"customerId": "user_123", "featureCode": "team_member", "count": 2})),
     );
+    assert_eq!(r.api, Api::V1);
 }
 
 #[test]
 fn set_puts_the_exact_count() {
-    let r = send(
+    let r = call_all(
+        G,
         "set",
         json!({"customer-id": "user_123", "feature-code": "team_member", "count": 10, "idempotency-key": "k2"}),
     );
-    check(
+    expect(
         &r,
         "PUT",
         "/seats",
         json!({}),
         Some(json!({"customerId": "user_123", "featureCode": "team_member", "count": 10})),
     );
+    assert_eq!(r.api, Api::V1);
     assert_eq!(r.idempotency_key.as_deref(), Some("k2"));
 }
 
 #[test]
 fn set_all_puts_the_map() {
-    let r = send(
+    let r = call_all(
+        G,
         "set-all",
         json!({"customer-id": "user_123", "seats": {"team_member": 5, "admin": 2}, "idempotency-key": "k3"}),
     );
-    check(
+    expect(
         &r,
         "PUT",
         "/seats/bulk",
         json!({}),
         Some(json!({"customerId": "user_123", "seats": {"team_member": 5, "admin": 2}})),
     );
+    assert_eq!(r.api, Api::V1);
     assert_eq!(r.idempotency_key.as_deref(), Some("k3"));
-    assert!(flag("set-all", "seats").required);
+    assert!(flag(G, "set-all", "seats").required);
 }
 
 #[test]
 fn balances_are_read_with_query_parameters() {
-    let r = send(
+    let r = call_all(
+        G,
         "get-balance",
         json!({"customer-id": "user_123", "feature-code": "team_member"}),
     );
-    check(
+    expect(
         &r,
         "GET",
         "/seats/balance",
         json!({"customerId": "user_123", "featureCode": "team_member"}),
         None,
     );
-    let r = send("get-all-balances", json!({"customer-id": "user_123"}));
-    check(
+    assert_eq!(r.api, Api::V1);
+    let r = call_all(G, "get-all-balances", json!({"customer-id": "user_123"}));
+    expect(
         &r,
         "GET",
         "/seats/balances",
         json!({"customerId": "user_123"}),
         None,
     );
-    assert!(!action("get-balance").writes);
-    assert!(action("set-all").writes);
+    assert_eq!(r.api, Api::V1);
+    assert!(!action(G, "get-balance").writes);
+    assert!(action(G, "set-all").writes);
 }

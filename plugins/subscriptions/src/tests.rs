@@ -1,56 +1,21 @@
 //! The requests each action sends, checked against the API reference.
 
-use super::plugin;
 use commet_sdk::prelude::*;
-use commet_sdk::schema::{ActionSchema, FlagSchema};
+commet_sdk::test_support!(crate::plugin);
 
-const GROUP: &str = "subscriptions";
+const G: &str = "subscriptions";
 
-fn send(action: &str, args: Value) -> ApiRequest {
-    plugin()
-        .dry_run(GROUP, action, args)
-        .unwrap_or_else(|e| panic!("`{GROUP} {action}`: {e}"))
-}
-
-#[track_caller]
-fn check(r: &ApiRequest, method: &str, path: &str, query: Value, body: Option<Value>) {
-    assert_eq!(r.api, Api::V1);
-    assert_eq!(r.method, method);
-    assert_eq!(r.path, path);
-    assert_eq!(Value::Object(r.query.clone()), query);
-    assert_eq!(r.body, body);
-}
-
-fn action(name: &str) -> ActionSchema {
-    let manifest = plugin().manifest();
-    let (_, action) = manifest
-        .find_action(GROUP, name)
-        .unwrap_or_else(|| panic!("no action `{name}`"));
-    action.clone()
-}
-
-fn flag(action_name: &str, name: &str) -> FlagSchema {
-    action(action_name)
-        .flags
-        .into_iter()
-        .find(|f| f.name == name)
-        .unwrap_or_else(|| panic!("`{action_name}` has no flag --{name}"))
+#[test]
+fn schema_is_complete() {
+    check_schema();
+    assert_eq!(manifest().groups.len(), 1);
 }
 
 #[test]
 fn lists_every_action_of_the_reference() {
-    let manifest = plugin().manifest();
-    assert_eq!(manifest.groups.len(), 1);
-    assert_eq!(manifest.groups[0].name, GROUP);
-    let mut names: Vec<&str> = manifest.groups[0]
-        .actions
-        .iter()
-        .map(|a| a.name.as_str())
-        .collect();
-    names.sort_unstable();
     assert_eq!(
-        names,
-        [
+        action_names(G),
+        sorted(&[
             "activate-addon",
             "adjust-balance",
             "apply-offer",
@@ -69,19 +34,8 @@ fn lists_every_action_of_the_reference() {
             "topup-balance",
             "uncancel",
             "update-payment-method"
-        ]
+        ])
     );
-}
-
-#[test]
-fn every_action_has_examples_and_every_flag_help() {
-    for a in &plugin().manifest().groups[0].actions {
-        assert!(!a.examples.is_empty(), "`{}` has no example", a.name);
-        assert!(!a.about.is_empty(), "`{}` has no description", a.name);
-        for f in &a.flags {
-            assert!(!f.help.is_empty(), "`{} --{}` has no help", a.name, f.name);
-        }
-    }
 }
 
 fn names(sets: &[&[&str]]) -> Vec<Vec<String>> {
@@ -92,7 +46,8 @@ fn names(sets: &[&[&str]]) -> Vec<Vec<String>> {
 
 #[test]
 fn create_posts_every_field() {
-    let r = send(
+    let r = call(
+        G,
         "create",
         json!({
             "customer-id": "user_123",
@@ -112,7 +67,7 @@ fn create_posts_every_field() {
             "idempotency-key": "k1"
         }),
     );
-    check(
+    expect(
         &r,
         "POST",
         "/subscriptions",
@@ -134,8 +89,10 @@ fn create_posts_every_field() {
             "cardPromotionId": "cpr_1"
         })),
     );
+    assert_eq!(r.api, Api::V1);
     assert_eq!(r.idempotency_key.as_deref(), Some("k1"));
-    let r = send(
+    let r = call(
+        G,
         "create",
         json!({"customer-id": "user_123", "plan-id": "plan_1"}),
     );
@@ -148,11 +105,11 @@ fn create_posts_every_field() {
 
 #[test]
 fn create_needs_a_customer_and_one_plan_selector() {
-    assert!(flag("create", "customer-id").required);
-    assert!(!flag("create", "plan-id").required);
-    assert!(!flag("create", "plan-code").required);
+    assert!(flag(G, "create", "customer-id").required);
+    assert!(!flag(G, "create", "plan-id").required);
+    assert!(!flag(G, "create", "plan-code").required);
     assert_eq!(
-        action("create").one_of,
+        action(G, "create").one_of,
         names(&[
             &["customer-id", "plan-id"],
             &["customer-id", "plan-code"],
@@ -163,37 +120,41 @@ fn create_needs_a_customer_and_one_plan_selector() {
         ])
     );
     assert_eq!(
-        flag("create", "billing-interval").values,
+        flag(G, "create", "billing-interval").values,
         ["weekly", "monthly", "quarterly", "yearly", "one_time"]
     );
 }
 
 #[test]
 fn reads() {
-    let r = send("get", json!({"id": "sub_1"}));
-    check(&r, "GET", "/subscriptions/sub_1", json!({}), None);
-    let r = send("get-active", json!({"customer-id": "user_123"}));
-    check(
+    let r = call_all(G, "get", json!({"id": "sub_1"}));
+    expect(&r, "GET", "/subscriptions/sub_1", json!({}), None);
+    assert_eq!(r.api, Api::V1);
+    let r = call_all(G, "get-active", json!({"customer-id": "user_123"}));
+    expect(
         &r,
         "GET",
         "/subscriptions/active",
         json!({"customerId": "user_123"}),
         None,
     );
-    assert!(flag("get-active", "customer-id").required);
-    let r = send(
+    assert_eq!(r.api, Api::V1);
+    assert!(flag(G, "get-active", "customer-id").required);
+    let r = call_all(
+        G,
         "list",
         json!({"customer-id": "user_123", "status": "active", "cursor": "cur_1", "limit": 25}),
     );
-    check(
+    expect(
         &r,
         "GET",
         "/subscriptions",
         json!({"customerId": "user_123", "status": "active", "cursor": "cur_1", "limit": 25}),
         None,
     );
+    assert_eq!(r.api, Api::V1);
     assert_eq!(
-        flag("list", "status").values,
+        flag(G, "list", "status").values,
         [
             "draft",
             "pending_payment",
@@ -207,44 +168,54 @@ fn reads() {
 
 #[test]
 fn cancel_uncancel_reactivate() {
-    let r = send(
+    let r = call_all(
+        G,
         "cancel",
         json!({"id": "sub_1", "reason": "Customer requested", "immediate": true, "idempotency-key": "k1"}),
     );
-    check(
+    expect(
         &r,
         "POST",
         "/subscriptions/sub_1/cancel",
         json!({}),
         Some(json!({"reason": "Customer requested", "immediate": true})),
     );
+    assert_eq!(r.api, Api::V1);
     assert_eq!(r.idempotency_key.as_deref(), Some("k1"));
-    let r = send("uncancel", json!({"id": "sub_1", "idempotency-key": "k2"}));
-    check(
+    let r = call_all(
+        G,
+        "uncancel",
+        json!({"id": "sub_1", "idempotency-key": "k2"}),
+    );
+    expect(
         &r,
         "POST",
         "/subscriptions/sub_1/uncancel",
         json!({}),
         Some(json!({})),
     );
+    assert_eq!(r.api, Api::V1);
     assert_eq!(r.idempotency_key.as_deref(), Some("k2"));
-    let r = send(
+    let r = call_all(
+        G,
         "reactivate",
         json!({"id": "sub_1", "offer-id": "ofr_1", "idempotency-key": "k3"}),
     );
-    check(
+    expect(
         &r,
         "POST",
         "/subscriptions/sub_1/reactivate",
         json!({}),
         Some(json!({"offerId": "ofr_1"})),
     );
+    assert_eq!(r.api, Api::V1);
     assert_eq!(r.idempotency_key.as_deref(), Some("k3"));
 }
 
 #[test]
 fn change_plan_and_preview() {
-    let r = send(
+    let r = call_all(
+        G,
         "change-plan",
         json!({
             "id": "sub_1",
@@ -255,7 +226,7 @@ fn change_plan_and_preview() {
             "idempotency-key": "k1"
         }),
     );
-    check(
+    expect(
         &r,
         "POST",
         "/subscriptions/sub_1/change-plan",
@@ -267,141 +238,161 @@ fn change_plan_and_preview() {
             "offerId": "ofr_1"
         })),
     );
+    assert_eq!(r.api, Api::V1);
     assert_eq!(r.idempotency_key.as_deref(), Some("k1"));
     assert_eq!(
-        flag("change-plan", "new-billing-interval").values,
+        flag(G, "change-plan", "new-billing-interval").values,
         ["weekly", "monthly", "quarterly", "yearly"]
     );
-    let r = send(
+    let r = call_all(
+        G,
         "preview-change",
         json!({"id": "sub_1", "plan-id": "plan_2", "billing-interval": "yearly", "offer-id": "ofr_1", "idempotency-key": "k2"}),
     );
-    check(
+    expect(
         &r,
         "POST",
         "/subscriptions/sub_1/preview-change",
         json!({}),
         Some(json!({"planId": "plan_2", "billingInterval": "yearly", "offerId": "ofr_1"})),
     );
+    assert_eq!(r.api, Api::V1);
     assert_eq!(r.idempotency_key.as_deref(), Some("k2"));
-    assert!(flag("preview-change", "plan-id").required);
+    assert!(flag(G, "preview-change", "plan-id").required);
 }
 
 #[test]
 fn addons() {
-    let r = send(
+    let r = call_all(
+        G,
         "activate-addon",
         json!({"id": "sub_1", "addon-id": "addon_1", "idempotency-key": "k1"}),
     );
-    check(
+    expect(
         &r,
         "POST",
         "/subscriptions/sub_1/addons",
         json!({}),
         Some(json!({"addonId": "addon_1"})),
     );
+    assert_eq!(r.api, Api::V1);
     assert_eq!(r.idempotency_key.as_deref(), Some("k1"));
-    let r = send(
+    let r = call_all(
+        G,
         "deactivate-addon",
         json!({"id": "sub_1", "addon-id": "addon_1"}),
     );
-    check(
+    expect(
         &r,
         "DELETE",
         "/subscriptions/sub_1/addons/addon_1",
         json!({}),
         None,
     );
-    assert!(flag("deactivate-addon", "addon-id").required);
+    assert_eq!(r.api, Api::V1);
+    assert!(flag(G, "deactivate-addon", "addon-id").required);
 }
 
 #[test]
 fn balance_and_credits() {
-    let r = send(
+    let r = call_all(
+        G,
         "adjust-balance",
         json!({"id": "sub_1", "amount": -250, "type": "credits", "reason": "Courtesy", "idempotency-key": "k1"}),
     );
-    check(
+    expect(
         &r,
         "POST",
         "/subscriptions/sub_1/balance/adjust",
         json!({}),
         Some(json!({"amount": -250, "type": "credits", "reason": "Courtesy"})),
     );
+    assert_eq!(r.api, Api::V1);
     assert_eq!(r.idempotency_key.as_deref(), Some("k1"));
     assert_eq!(
-        flag("adjust-balance", "type").values,
+        flag(G, "adjust-balance", "type").values,
         ["balance", "credits"]
     );
-    let r = send(
+    let r = call_all(
+        G,
         "topup-balance",
         json!({"id": "sub_1", "amount": 5000, "idempotency-key": "k2"}),
     );
-    check(
+    expect(
         &r,
         "POST",
         "/subscriptions/sub_1/balance/topup",
         json!({}),
         Some(json!({"amount": 5000})),
     );
+    assert_eq!(r.api, Api::V1);
     assert_eq!(r.idempotency_key.as_deref(), Some("k2"));
-    let r = send(
+    let r = call_all(
+        G,
         "purchase-credits",
         json!({"id": "sub_1", "credit-pack-id": "cp_1", "idempotency-key": "k3"}),
     );
-    check(
+    expect(
         &r,
         "POST",
         "/subscriptions/sub_1/credits",
         json!({}),
         Some(json!({"creditPackId": "cp_1"})),
     );
+    assert_eq!(r.api, Api::V1);
     assert_eq!(r.idempotency_key.as_deref(), Some("k3"));
 }
 
 #[test]
 fn offers() {
-    let r = send(
+    let r = call_all(
+        G,
         "apply-offer",
         json!({"id": "sub_1", "offer-id": "ofr_1", "expires-at": "2026-12-31T00:00:00Z", "idempotency-key": "k1"}),
     );
-    check(
+    expect(
         &r,
         "PUT",
         "/subscriptions/sub_1/offer",
         json!({}),
         Some(json!({"offerId": "ofr_1", "expiresAt": "2026-12-31T00:00:00Z"})),
     );
+    assert_eq!(r.api, Api::V1);
     assert_eq!(r.idempotency_key.as_deref(), Some("k1"));
-    assert!(flag("apply-offer", "offer-id").required);
-    let r = send("remove-offer", json!({"id": "sub_1"}));
-    check(&r, "DELETE", "/subscriptions/sub_1/offer", json!({}), None);
+    assert!(flag(G, "apply-offer", "offer-id").required);
+    let r = call_all(G, "remove-offer", json!({"id": "sub_1"}));
+    expect(&r, "DELETE", "/subscriptions/sub_1/offer", json!({}), None);
+    assert_eq!(r.api, Api::V1);
 }
 
 #[test]
 fn payment_recovery_links() {
-    let r = send(
+    let r = call_all(
+        G,
         "update-payment-method",
         json!({"id": "sub_1", "success-url": "https://acme.com/billing", "idempotency-key": "k1"}),
     );
-    check(
+    expect(
         &r,
         "POST",
         "/subscriptions/sub_1/payment-method/update",
         json!({}),
         Some(json!({"successUrl": "https://acme.com/billing"})),
     );
+    assert_eq!(r.api, Api::V1);
     assert_eq!(r.idempotency_key.as_deref(), Some("k1"));
-    let r = send(
+    let r = call_all(
+        G,
         "create-recovery-link",
         json!({"id": "sub_1", "idempotency-key": "k2"}),
     );
-    check(
+    expect(
         &r,
         "POST",
         "/subscriptions/sub_1/recovery-links",
         json!({}),
         Some(json!({})),
     );
+    assert_eq!(r.api, Api::V1);
     assert_eq!(r.idempotency_key.as_deref(), Some("k2"));
 }
