@@ -240,12 +240,7 @@ fn skip_trial_and_custom_trial_days() {
         "active"
     );
     let c2 = customer(&env, "s2");
-    let s2 = env
-        .post(
-            "/subscriptions",
-            json!({ "customerId": c2, "planId": pro, "customTrialDays": 30 }),
-        )
-        .ok();
+    let s2 = subscribe_trial(&env, &c2, &pro, 30);
     assert_eq!(s2["offerApplications"][0]["source"], "custom");
     pay(&env, s2["id"].as_str().unwrap(), "4242424242424242").ok();
     let t = env
@@ -304,10 +299,7 @@ fn renewal_decline_goes_past_due_and_dunning_cancels_after_four_failed_retries()
         .unwrap()
         .iter()
         .all(|i| i["kind"] == "dunning_retry"));
-    assert_eq!(
-        env.get(&format!("/subscriptions/{id}")).ok()["status"],
-        "past_due"
-    );
+    assert_eq!(sub_status(&env, id), "past_due");
     let run = advance(&env, 1);
     assert_eq!(run["items"][0]["outcome"], "canceled");
     let sub = env.get(&format!("/subscriptions/{id}")).ok();
@@ -369,10 +361,7 @@ fn past_due_recovers_through_the_recovery_link_with_a_new_card() {
             .count(),
         0
     );
-    assert_eq!(
-        env.get(&format!("/subscriptions/{id}")).ok()["status"],
-        "active"
-    );
+    assert_eq!(sub_status(&env, id), "active");
 }
 
 #[test]
@@ -441,10 +430,7 @@ fn marking_the_past_due_invoice_paid_recovers_the_subscription() {
         )
         .ok();
     assert_eq!(paid["status"], "paid");
-    assert_eq!(
-        env.get(&format!("/subscriptions/{id}")).ok()["status"],
-        "active"
-    );
+    assert_eq!(sub_status(&env, id), "active");
     let rec = events(&env, "payment.recovered");
     assert!(rec[0]["data"]["provider"].is_null());
     env.patch(
@@ -596,33 +582,19 @@ fn a_declined_trial_end_charge_starts_dunning() {
     freeze(&env, "2031-04-01T00:00:00Z");
     let (pro, _) = plan(&env, "pro", 2900, "monthly", json!({}));
     let c = customer(&env, "td");
-    let s = env
-        .post(
-            "/subscriptions",
-            json!({ "customerId": c, "planId": pro, "customTrialDays": 7 }),
-        )
-        .ok();
+    let s = subscribe_trial(&env, &c, &pro, 7);
     let id = s["id"].as_str().unwrap();
     pay(&env, id, "4000000000000341").ok();
-    assert_eq!(
-        env.get(&format!("/subscriptions/{id}")).ok()["status"],
-        "trialing"
-    );
+    assert_eq!(sub_status(&env, id), "trialing");
     let run = advance(&env, 7);
     assert_eq!(run["items"][0]["outcome"], "past_due");
-    assert_eq!(
-        env.get(&format!("/subscriptions/{id}")).ok()["status"],
-        "past_due"
-    );
+    assert_eq!(sub_status(&env, id), "past_due");
     assert_eq!(events(&env, "trial.expired").len(), 1);
     assert_eq!(events(&env, "subscription.past_due").len(), 1);
     // Cancelling a past-due subscription voids the unpaid invoice at once.
     env.post(&format!("/subscriptions/{id}/cancel"), json!({}))
         .ok();
-    assert_eq!(
-        env.get(&format!("/subscriptions/{id}")).ok()["status"],
-        "canceled"
-    );
+    assert_eq!(sub_status(&env, id), "canceled");
     let voided = events(&env, "invoice.voided");
     assert_eq!(voided.len(), 1);
     assert_eq!(voided[0]["data"]["total"], 2900);
@@ -634,12 +606,7 @@ fn cancelling_during_a_trial_ends_it_at_the_trial_end_without_a_charge() {
     freeze(&env, "2031-04-01T00:00:00Z");
     let (pro, _) = plan(&env, "pro", 2900, "monthly", json!({}));
     let c = customer(&env, "tc");
-    let s = env
-        .post(
-            "/subscriptions",
-            json!({ "customerId": c, "planId": pro, "customTrialDays": 10 }),
-        )
-        .ok();
+    let s = subscribe_trial(&env, &c, &pro, 10);
     let id = s["id"].as_str().unwrap();
     pay(&env, id, "4242424242424242").ok();
     let canceled = env
@@ -651,10 +618,7 @@ fn cancelling_during_a_trial_ends_it_at_the_trial_end_without_a_charge() {
         "2031-04-11T00:00:00.000Z"
     );
     advance(&env, 10);
-    assert_eq!(
-        env.get(&format!("/subscriptions/{id}")).ok()["status"],
-        "canceled"
-    );
+    assert_eq!(sub_status(&env, id), "canceled");
     assert!(events(&env, "trial.will_end").is_empty());
     assert!(env.get("/invoices").ok()["data"]
         .as_array()

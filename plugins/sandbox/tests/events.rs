@@ -45,13 +45,27 @@ fn delivery_where(env: &Env, hook: &str, pred: impl Fn(&Value) -> bool) -> Value
     })
 }
 
-fn advance_days(env: &Env, days: i64) {
-    let r = env.post("/test-clock", json!({ "advanceDays": days }));
+/// The full delivery (with its attempt history) of a listed one.
+fn delivery(env: &Env, hook: &str, d: &Value) -> Value {
+    env.get(&format!(
+        "/webhooks/{hook}/deliveries/{}",
+        d["id"].as_str().unwrap()
+    ))
+    .ok()
+}
+
+/// Moves the test clock (`body` as for `POST /test-clock`).
+fn set_clock(env: &Env, body: Value, what: &str) {
+    let r = env.post("/test-clock", body);
     assert!(
         r.status == 200 || r.status == 202,
-        "advance failed: {}",
+        "{what} failed: {}",
         r.text
     );
+}
+
+fn advance_days(env: &Env, days: i64) {
+    set_clock(env, json!({ "advanceDays": days }), "advance");
 }
 
 #[test]
@@ -245,12 +259,7 @@ fn deliveries_record_every_attempt() {
     assert_eq!(d["responseStatus"], 200);
     assert_eq!(d["event"], "customer.created");
     assert!(d["eventId"].as_str().unwrap().starts_with("whev_"));
-    let full = env
-        .get(&format!(
-            "/webhooks/{hook}/deliveries/{}",
-            d["id"].as_str().unwrap()
-        ))
-        .ok();
+    let full = delivery(&env, &hook, &d);
     let history = full["attemptHistory"].as_array().unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0]["attempt"], 1);
@@ -304,12 +313,7 @@ fn failed_delivery_waits_for_the_clock_then_runs_the_whole_retry_ladder() {
     }
     let d = delivery_where(&env, &hook, |d| d["status"] == "failed");
     assert_eq!(d["attempts"], 8);
-    let full = env
-        .get(&format!(
-            "/webhooks/{hook}/deliveries/{}",
-            d["id"].as_str().unwrap()
-        ))
-        .ok();
+    let full = delivery(&env, &hook, &d);
     let history = full["attemptHistory"].as_array().unwrap();
     assert_eq!(history.len(), 8);
     assert!(history.iter().all(|a| a["responseStatus"] == 500));
@@ -333,14 +337,10 @@ fn failed_delivery_waits_for_the_clock_then_runs_the_whole_retry_ladder() {
 }
 
 fn freeze_at(env: &Env, at: chrono::DateTime<chrono::FixedOffset>) {
-    let r = env.post(
-        "/test-clock",
+    set_clock(
+        env,
         json!({ "frozenTime": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true) }),
-    );
-    assert!(
-        r.status == 200 || r.status == 202,
-        "freeze failed: {}",
-        r.text
+        "freeze",
     );
 }
 
@@ -377,12 +377,7 @@ fn each_retry_fires_exactly_when_the_clock_reaches_its_due_time() {
     let d = delivery_where(&env, &hook, |d| d["status"] == "failed");
     assert_eq!(d["attempts"], 8);
     assert_eq!(d["nextAttemptAt"], Value::Null);
-    let full = env
-        .get(&format!(
-            "/webhooks/{hook}/deliveries/{}",
-            d["id"].as_str().unwrap()
-        ))
-        .ok();
+    let full = delivery(&env, &hook, &d);
     let attempted: Vec<String> = full["attemptHistory"]
         .as_array()
         .unwrap()

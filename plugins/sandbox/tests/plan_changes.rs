@@ -281,12 +281,7 @@ fn changing_plan_during_a_trial_ends_it_without_credit() {
         &[("basic", 2900, "monthly", 1), ("pro", 9900, "monthly", 2)],
     );
     let c = customer(&env, "tr");
-    let s = env
-        .post(
-            "/subscriptions",
-            json!({ "customerId": c, "planId": ids[0], "customTrialDays": 14 }),
-        )
-        .ok();
+    let s = subscribe_trial(&env, &c, &ids[0], 14);
     let id = s["id"].as_str().unwrap();
     pay(&env, id, "4242424242424242").ok();
     let r = env

@@ -159,10 +159,7 @@ fn initial_decline_stays_pending_without_payment_failed() {
         "insufficient_funds"
     );
     assert_eq!(body["error"]["details"]["status"], "pending_payment");
-    assert_eq!(
-        env.get(&format!("/subscriptions/{id}")).ok()["status"],
-        "pending_payment"
-    );
+    assert_eq!(sub_status(&env, id), "pending_payment");
     assert!(events(&env, "payment.failed").is_empty());
     // The failed attempt is recorded; the checkout can be paid again.
     let txns = env.get("/transactions?status=failed").ok();
@@ -173,10 +170,7 @@ fn initial_decline_stays_pending_without_payment_failed() {
     pay(&env, id, "4000000000000002").err(400, "payment_failed");
     pay(&env, id, "1234 5678").err(400, "validation_error");
     pay(&env, id, "4242424242424242").ok();
-    assert_eq!(
-        env.get(&format!("/subscriptions/{id}")).ok()["status"],
-        "active"
-    );
+    assert_eq!(sub_status(&env, id), "active");
 }
 
 #[test]
@@ -484,10 +478,7 @@ fn one_time_subscriptions_charge_once_and_cannot_be_canceled() {
     // Later cycles have nothing to bill: still one invoice.
     let inv = env.get("/invoices").ok();
     assert_eq!(inv["data"].as_array().unwrap().len(), 1);
-    assert_eq!(
-        env.get(&format!("/subscriptions/{id}")).ok()["status"],
-        "active"
-    );
+    assert_eq!(sub_status(&env, id), "active");
 }
 
 #[test]
@@ -550,10 +541,7 @@ fn reactivation_decline_keeps_it_canceled_with_a_recovery_url() {
         .as_str()
         .unwrap()
         .contains("/checkout/"));
-    assert_eq!(
-        env.get(&format!("/subscriptions/{id}")).ok()["status"],
-        "canceled"
-    );
+    assert_eq!(sub_status(&env, id), "canceled");
     assert!(events(&env, "subscription.reactivated").is_empty());
 }
 

@@ -29,6 +29,20 @@ impl<T> Patch<T> {
     }
 }
 
+impl Patch<String> {
+    /// [`Patch::apply`] to a string field of a stored JSON object.
+    pub fn apply_json(self, current: &Value) -> Option<String> {
+        self.apply(current.as_str().map(str::to_owned))
+    }
+}
+
+impl Patch<i64> {
+    /// [`Patch::apply`] to an integer field of a stored JSON object.
+    pub fn apply_json(self, current: &Value) -> Option<i64> {
+        self.apply(current.as_i64())
+    }
+}
+
 /// A JSON object body being validated.
 pub struct Input<'a> {
     obj: &'a Map<String, Value>,
@@ -374,6 +388,31 @@ impl<'a> Input<'a> {
             return None;
         }
         self.opt_array(key)
+    }
+
+    /// Validates each element of `items` (the array under `key`) as a nested
+    /// object `key[n]`: `each(n, input)` reads it, and its problems are named
+    /// `key[n].field`. An element that is not an object is the problem
+    /// `key[n]`: `not_object`, and is skipped.
+    pub fn each_object<'v, T>(
+        &mut self,
+        key: &str,
+        items: &'v [Value],
+        not_object: &str,
+        mut each: impl FnMut(usize, &mut Input<'v>) -> T,
+    ) -> Vec<T> {
+        let mut out = Vec::with_capacity(items.len());
+        for (n, item) in items.iter().enumerate() {
+            let field = format!("{key}[{n}]");
+            let Some(obj) = item.as_object() else {
+                self.problem(&field, not_object);
+                continue;
+            };
+            let mut nested = Input::nested(obj, self.name(&field));
+            out.push(each(n, &mut nested));
+            self.absorb(nested);
+        }
+        out
     }
 
     /// An array of non-empty strings.

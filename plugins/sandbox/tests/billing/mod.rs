@@ -108,6 +108,20 @@ pub fn subscribe(env: &Env, customer: &str, plan: &str) -> Value {
     .ok()
 }
 
+/// A subscription with a custom trial of `days` (its checkout still open).
+pub fn subscribe_trial(env: &Env, customer: &str, plan: &str, days: i64) -> Value {
+    env.post(
+        "/subscriptions",
+        json!({ "customerId": customer, "planId": plan, "customTrialDays": days }),
+    )
+    .ok()
+}
+
+/// The subscription's current `status`.
+pub fn sub_status(env: &Env, id: &str) -> Value {
+    env.get(&format!("/subscriptions/{id}")).ok()["status"].clone()
+}
+
 /// Completes the subscription's open checkout through the JSON endpoint.
 pub fn pay(env: &Env, sub: &str, card: &str) -> crate::common::Resp {
     env.req("POST", &format!("/sandbox/checkout/{sub}"))

@@ -9,7 +9,7 @@ use super::cards::TestCard;
 use super::collect::{self, Charged, Draft, Presence};
 use super::cycle;
 use super::lifecycle::{
-    self, base_lines, grant_period, net_base, payment_method_of, provider_of, start_period,
+    self, base_lines, charge_sub_invoice, grant_period, net_base, payment_method_of, start_period,
 };
 use super::offers;
 use super::view;
@@ -480,15 +480,9 @@ fn immediate(
                     format!("Subscription {} has no saved payment method", sub.id),
                 )
             })?;
-            if let Charged::Declined(d, _) = collect::charge_invoice(
-                conn,
-                &org_id,
-                &inv,
-                &pm.card_number,
-                Presence::Saved,
-                &provider_of(&sub),
-                at,
-            )? {
+            if let Charged::Declined(d, _) =
+                charge_sub_invoice(conn, &sub, &inv, &pm.card_number, Presence::Saved, at)?
+            {
                 return Err(collect::charge_failed(&d, None));
             }
         }
@@ -694,26 +688,10 @@ pub fn complete_checkout_change(
             metadata: None,
         },
     )?;
-    let charged = collect::charge_invoice(
-        conn,
-        &org_id,
-        &inv,
-        number,
-        Presence::Checkout,
-        &provider_of(&sub),
-        at,
-    )?;
+    let charged = charge_sub_invoice(conn, &sub, &inv, number, Presence::Checkout, at)?;
     if let Charged::Declined(d, _) = charged {
         collect::void_invoice(conn, &org_id, &inv, at)?;
-        return Ok(lifecycle::CheckoutResult {
-            ok: false,
-            kind: "plan_change".into(),
-            message: format!("Payment declined: {} ({})", d.message, d.code),
-            subscription_id: Some(sub.id.clone()),
-            status: Some(sub.status.clone()),
-            decline: Some(d),
-            success_url: None,
-        });
+        return Ok(lifecycle::declined_result("plan_change", Some(&sub), d));
     }
     let pm = subs::insert_payment_method(conn, &org_id, &sub.customer_id, number, test.brand)?;
     let who = webhook_customer(conn, &org_id, &sub.customer_id)?;
@@ -757,15 +735,11 @@ pub fn complete_checkout_change(
         }),
     )?;
     view::state_changed(conn, &org_id, &sub.customer_id, "plan_change")?;
-    Ok(lifecycle::CheckoutResult {
-        ok: true,
-        kind: "plan_change".into(),
-        message: format!("Paid; the subscription is now on {}", new_plan.name),
-        subscription_id: Some(sub.id.clone()),
-        status: Some(sub.status.clone()),
-        decline: None,
-        success_url: None,
-    })
+    Ok(lifecycle::succeeded(
+        "plan_change",
+        &sub,
+        format!("Paid; the subscription is now on {}", new_plan.name),
+    ))
 }
 
 /// Applies a due scheduled change to the row (before the renewal that

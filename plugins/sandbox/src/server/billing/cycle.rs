@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use super::change;
 use super::collect::{self, Charged, Draft, Presence};
 use super::lifecycle::{
-    self, base_lines, grant_period, net_base, next_period, payment_method_of, provider_of,
+    self, base_lines, charge_sub_invoice, grant_period, net_base, next_period, payment_method_of,
     NOTICE_DAYS,
 };
 use super::{cards, emit, plan, price, webhook_customer};
@@ -548,15 +548,7 @@ fn charge_cycle(
     }
     let pm = payment_method_of(conn, &sub)?;
     let number = pm.map(|p| p.card_number).unwrap_or_default();
-    match collect::charge_invoice(
-        conn,
-        &sub.org_id,
-        inv,
-        &number,
-        Presence::Saved,
-        &provider_of(&sub),
-        at,
-    )? {
+    match charge_sub_invoice(conn, &sub, inv, &number, Presence::Saved, at)? {
         Charged::Paid(_) => Ok((sub, "paid")),
         Charged::Declined(decline, _) => {
             let inv = invoices::require(conn, &sub.org_id, &inv.id)?;
@@ -718,15 +710,7 @@ fn trial_end(
     let (sub, outcome) = if needs_customer && inv.status != "paid" {
         // No usable card: the customer finishes through a checkout.
         let number = pm.map(|p| p.card_number).unwrap_or_default();
-        collect::charge_invoice(
-            conn,
-            &org_id,
-            &inv,
-            &number,
-            Presence::Saved,
-            &provider_of(&sub),
-            at,
-        )?;
+        charge_sub_invoice(conn, &sub, &inv, &number, Presence::Saved, at)?;
         let token = subs::insert_checkout(
             conn,
             &org_id,
@@ -786,15 +770,7 @@ fn period_end(
         if !extra.is_empty() {
             let inv = cycle_invoice(conn, &sub, "overage", extra, from, at, at)?;
             if let Some(pm) = payment_method_of(conn, &sub)? {
-                collect::charge_invoice(
-                    conn,
-                    &org_id,
-                    &inv,
-                    &pm.card_number,
-                    Presence::Saved,
-                    &provider_of(&sub),
-                    at,
-                )?;
+                charge_sub_invoice(conn, &sub, &inv, &pm.card_number, Presence::Saved, at)?;
             }
             invoice = Some(inv.id);
         }

@@ -79,6 +79,27 @@ pub fn provider_of(sub: &Sub) -> String {
         .unwrap_or_else(|| DEFAULT_PROVIDER.to_owned())
 }
 
+/// Charges an invoice of `sub` on card `number`, through the subscription's
+/// provider.
+pub fn charge_sub_invoice(
+    conn: &Connection,
+    sub: &Sub,
+    inv: &Invoice,
+    number: &str,
+    presence: Presence,
+    at: DateTime<Utc>,
+) -> Result<Charged, ApiError> {
+    collect::charge_invoice(
+        conn,
+        &sub.org_id,
+        inv,
+        number,
+        presence,
+        &provider_of(sub),
+        at,
+    )
+}
+
 fn anchor_day(sub: &Sub) -> u32 {
     sub.billing_day.map_or(1, |d| d.clamp(1, 31) as u32)
 }
@@ -752,7 +773,20 @@ fn attach_card(
     Ok(pm)
 }
 
-fn declined_result(kind: &str, sub: Option<&Sub>, d: Decline) -> CheckoutResult {
+/// A successful submission, with the subscription's id and status.
+pub(super) fn succeeded(kind: &str, sub: &Sub, message: impl Into<String>) -> CheckoutResult {
+    CheckoutResult {
+        ok: true,
+        kind: kind.to_owned(),
+        message: message.into(),
+        subscription_id: Some(sub.id.clone()),
+        status: Some(sub.status.clone()),
+        decline: None,
+        success_url: None,
+    }
+}
+
+pub(super) fn declined_result(kind: &str, sub: Option<&Sub>, d: Decline) -> CheckoutResult {
     CheckoutResult {
         ok: false,
         kind: kind.to_owned(),
@@ -814,6 +848,18 @@ pub fn complete_checkout(
     Ok(result)
 }
 
+/// A first-payment or trial checkout only completes a `pending_payment`
+/// subscription (`duplicate` otherwise).
+fn require_pending_payment(sub: &Sub) -> Result<(), ApiError> {
+    if sub.status != "pending_payment" {
+        return Err(ApiError::conflict(
+            "duplicate",
+            format!("Subscription {} is already {}", sub.id, sub.status),
+        ));
+    }
+    Ok(())
+}
+
 fn complete_first_payment(
     conn: &Connection,
     mut sub: Sub,
@@ -822,42 +868,20 @@ fn complete_first_payment(
     test: &cards::TestCard,
     at: DateTime<Utc>,
 ) -> Result<CheckoutResult, ApiError> {
-    if sub.status != "pending_payment" {
-        return Err(ApiError::conflict(
-            "duplicate",
-            format!("Subscription {} is already {}", sub.id, sub.status),
-        ));
-    }
+    require_pending_payment(&sub)?;
     let org_id = sub.org_id.clone();
     let inv_id = session
         .invoice_id
         .clone()
         .ok_or_else(|| ApiError::internal("checkout without an invoice"))?;
     let inv = invoices::require(conn, &org_id, &inv_id)?;
-    let provider = provider_of(&sub);
     if let Some(d) = &test.at_checkout {
         // The checkout reports the decline itself; no payment.failed.
-        collect::charge_invoice(
-            conn,
-            &org_id,
-            &inv,
-            number,
-            Presence::Checkout,
-            &provider,
-            at,
-        )?;
+        charge_sub_invoice(conn, &sub, &inv, number, Presence::Checkout, at)?;
         return Ok(declined_result("subscription", Some(&sub), d.clone()));
     }
     attach_card(conn, &mut sub, number, test.brand)?;
-    let charged = collect::charge_invoice(
-        conn,
-        &org_id,
-        &inv,
-        number,
-        Presence::Checkout,
-        &provider,
-        at,
-    )?;
+    let charged = charge_sub_invoice(conn, &sub, &inv, number, Presence::Checkout, at)?;
     if let Charged::Declined(d, _) = charged {
         subs::save(conn, &sub)?;
         return Ok(declined_result("subscription", Some(&sub), d));
@@ -882,15 +906,11 @@ fn complete_first_payment(
     let inv = invoices::require(conn, &org_id, &inv.id)?;
     emit_activated(conn, &sub, &inv, "subscription.activated")?;
     view::state_changed(conn, &org_id, &sub.customer_id, "subscription_activated")?;
-    Ok(CheckoutResult {
-        ok: true,
-        kind: "subscription".into(),
-        message: "Payment succeeded; the subscription is active".into(),
-        subscription_id: Some(sub.id.clone()),
-        status: Some(sub.status.clone()),
-        decline: None,
-        success_url: None,
-    })
+    Ok(succeeded(
+        "subscription",
+        &sub,
+        "Payment succeeded; the subscription is active",
+    ))
 }
 
 /// `subscription.activated` / `subscription.reactivated`.
@@ -948,12 +968,7 @@ fn complete_trial(
     test: &cards::TestCard,
     at: DateTime<Utc>,
 ) -> Result<CheckoutResult, ApiError> {
-    if sub.status != "pending_payment" {
-        return Err(ApiError::conflict(
-            "duplicate",
-            format!("Subscription {} is already {}", sub.id, sub.status),
-        ));
-    }
+    require_pending_payment(&sub)?;
     if let Some(d) = &test.at_checkout {
         return Ok(declined_result("trial", Some(&sub), d.clone()));
     }
@@ -995,15 +1010,11 @@ fn complete_trial(
         }),
     )?;
     view::state_changed(conn, &org_id, &sub.customer_id, "trial_started")?;
-    Ok(CheckoutResult {
-        ok: true,
-        kind: "trial".into(),
-        message: format!("Card saved; the {days}-day trial has started"),
-        subscription_id: Some(sub.id.clone()),
-        status: Some(sub.status.clone()),
-        decline: None,
-        success_url: None,
-    })
+    Ok(succeeded(
+        "trial",
+        &sub,
+        format!("Card saved; the {days}-day trial has started"),
+    ))
 }
 
 fn complete_payment_method(
@@ -1027,15 +1038,11 @@ fn complete_payment_method(
         "payment_method.updated",
         json!({ "customerId": who, "card": pm.card_json() }),
     )?;
-    Ok(CheckoutResult {
-        ok: true,
-        kind: "payment_method".into(),
-        message: format!("Card ending in {} saved", pm.last4),
-        subscription_id: Some(sub.id.clone()),
-        status: Some(sub.status.clone()),
-        decline: None,
-        success_url: None,
-    })
+    Ok(succeeded(
+        "payment_method",
+        &sub,
+        format!("Card ending in {} saved", pm.last4),
+    ))
 }
 
 fn complete_recovery(
@@ -1054,15 +1061,7 @@ fn complete_recovery(
     }
     if let Some(d) = &test.at_checkout {
         let inv = dunning_invoice(conn, &sub)?;
-        collect::charge_invoice(
-            conn,
-            &sub.org_id,
-            &inv,
-            number,
-            Presence::Checkout,
-            &provider_of(&sub),
-            at,
-        )?;
+        charge_sub_invoice(conn, &sub, &inv, number, Presence::Checkout, at)?;
         return Ok(declined_result("recovery", Some(&sub), d.clone()));
     }
     let pm = subs::insert_payment_method(conn, &sub.org_id, &sub.customer_id, number, test.brand)?;
@@ -1071,15 +1070,11 @@ fn complete_recovery(
     let outcome = retry_dunning(conn, sub, at, base, Some((number, Presence::Checkout)))?;
     let sub = outcome.sub;
     match outcome.charged {
-        Charged::Paid(_) => Ok(CheckoutResult {
-            ok: true,
-            kind: "recovery".into(),
-            message: "Payment succeeded; the subscription is active again".into(),
-            subscription_id: Some(sub.id.clone()),
-            status: Some(sub.status.clone()),
-            decline: None,
-            success_url: None,
-        }),
+        Charged::Paid(_) => Ok(succeeded(
+            "recovery",
+            &sub,
+            "Payment succeeded; the subscription is active again",
+        )),
         Charged::Declined(d, _) => Ok(declined_result("recovery", Some(&sub), d)),
     }
 }
@@ -1194,6 +1189,22 @@ pub struct Attempt {
     pub exhausted: bool,
 }
 
+fn attempt(
+    conn: &Connection,
+    sub: Sub,
+    inv_id: &str,
+    charged: Charged,
+    exhausted: bool,
+) -> Result<Attempt, ApiError> {
+    let invoice = invoices::require(conn, &sub.org_id, inv_id)?;
+    Ok(Attempt {
+        sub,
+        invoice,
+        charged,
+        exhausted,
+    })
+}
+
 /// One dunning attempt on the outstanding invoice, scheduled or manual
 /// (manual ones use up the next slot). Success recovers the subscription;
 /// the fourth failed retry cancels it (`dunning_exhausted`).
@@ -1213,18 +1224,11 @@ pub fn retry_dunning(
             None => (String::new(), Presence::Saved),
         },
     };
-    let charged =
-        collect::charge_invoice(conn, &sub.org_id, &inv, &number, presence, &provider, at)?;
+    let charged = charge_sub_invoice(conn, &sub, &inv, &number, presence, at)?;
     match &charged {
         Charged::Paid(_) => {
             let sub = recover(conn, sub, &inv, Some(&provider), at)?;
-            let invoice = invoices::require(conn, &sub.org_id, &inv.id)?;
-            Ok(Attempt {
-                sub,
-                invoice,
-                charged,
-                exhausted: false,
-            })
+            attempt(conn, sub, &inv.id, charged, false)
         }
         Charged::Declined(d, _) => {
             let mut sub = sub;
@@ -1249,13 +1253,7 @@ pub fn retry_dunning(
                 )?;
                 sub.next_retry_at = None;
                 let sub = cancel_now(conn, sub, Some("dunning_exhausted"), at)?;
-                let invoice = invoices::require(conn, &sub.org_id, &inv.id)?;
-                return Ok(Attempt {
-                    sub,
-                    invoice,
-                    charged,
-                    exhausted: true,
-                });
+                return attempt(conn, sub, &inv.id, charged, true);
             }
             let idx = sub.dunning_retries as usize;
             sub.next_retry_at = Some(ids::iso(first + Duration::days(RETRY_DAYS[idx])));
@@ -1263,13 +1261,7 @@ pub fn retry_dunning(
             subs::save(conn, &sub)?;
             let url = recovery_url(conn, base, &sub)?;
             collect::emit_payment_failed(conn, &sub.org_id, &inv, &provider, d, Some(&url))?;
-            let invoice = invoices::require(conn, &sub.org_id, &inv.id)?;
-            Ok(Attempt {
-                sub,
-                invoice,
-                charged,
-                exhausted: false,
-            })
+            attempt(conn, sub, &inv.id, charged, false)
         }
     }
 }
@@ -1638,15 +1630,7 @@ fn reactivate_canceled(
         return Ok(Err(collect::charge_failed(&d, Some(url))));
     }
     let inv = collect::create_invoice(conn, &org_id, pending)?;
-    collect::charge_invoice(
-        conn,
-        &org_id,
-        &inv,
-        &pm.card_number,
-        Presence::Saved,
-        &provider_of(&sub),
-        at,
-    )?;
+    charge_sub_invoice(conn, &sub, &inv, &pm.card_number, Presence::Saved, at)?;
     let mut sub = fresh;
     reset_canceled(&mut sub, at);
     sub.paid_base = net_base(&sub, &pr, 0);
@@ -1766,15 +1750,7 @@ fn charge_now(
             metadata: None,
         },
     )?;
-    match collect::charge_invoice(
-        conn,
-        &sub.org_id,
-        &inv,
-        &pm.card_number,
-        Presence::Saved,
-        &provider_of(sub),
-        at,
-    )? {
+    match charge_sub_invoice(conn, sub, &inv, &pm.card_number, Presence::Saved, at)? {
         Charged::Paid(_) => invoices::require(conn, &sub.org_id, &inv.id),
         Charged::Declined(d, _) => Err(collect::charge_failed(&d, None)),
     }
@@ -2044,15 +2020,9 @@ pub fn purchase_credits(
             metadata: None,
         },
     )?;
-    if let Charged::Declined(d, _) = collect::charge_invoice(
-        conn,
-        org_id,
-        &inv,
-        &pm.card_number,
-        Presence::Saved,
-        &provider_of(&sub),
-        at,
-    )? {
+    if let Charged::Declined(d, _) =
+        charge_sub_invoice(conn, &sub, &inv, &pm.card_number, Presence::Saved, at)?
+    {
         return Err(collect::charge_failed(&d, None));
     }
     pools::grant_credits(conn, org_id, &sub.id, credits, "purchase")?;

@@ -14,6 +14,8 @@ use serde_json::{json, Value};
 use super::{state, Ctx, Grant};
 use crate::server::error::ApiError;
 use crate::server::events;
+use crate::server::input::Input;
+use crate::server::store::features::Feature;
 use crate::server::store::seats::{self, Change};
 
 /// `seats` or `quota`.
@@ -29,6 +31,62 @@ impl Kind {
             Kind::Seats => "seats",
             Kind::Quota => "quota",
         }
+    }
+}
+
+impl Kind {
+    /// `Ok` when `feature` is of this kind, else the `wrong_type` validation
+    /// error (`hint` names where the other feature types go).
+    pub fn require(self, feature: &Feature, hint: &str) -> Result<(), ApiError> {
+        if feature.kind == self.as_str() {
+            Ok(())
+        } else {
+            Err(super::wrong_type(feature, self.as_str(), hint))
+        }
+    }
+}
+
+/// A seats or quota write: add to, remove from or set the count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Add,
+    Remove,
+    Set,
+}
+
+impl Op {
+    /// The body's `count`: required (at least 0) to set, optional (at least
+    /// 1, default 1) to add or remove.
+    pub fn count(self, i: &mut Input<'_>) -> i64 {
+        match self {
+            Op::Set => i.req_int_in("count", 0, i64::MAX),
+            Op::Add | Op::Remove => i.opt_int_in("count", 1, i64::MAX).unwrap_or(1),
+        }
+    }
+
+    /// The new count of `feature_code` from `current`. Removing more than
+    /// `current` answers the billing error `code` with `message`, on `count`,
+    /// with `{featureCode, current, requested}` as details.
+    pub fn apply(
+        self,
+        feature_code: &str,
+        current: i64,
+        count: i64,
+        code: &'static str,
+        message: impl FnOnce() -> String,
+    ) -> Result<i64, ApiError> {
+        Ok(match self {
+            Op::Add => current.saturating_add(count),
+            Op::Set => count,
+            Op::Remove => {
+                if count > current {
+                    return Err(ApiError::billing(code, message())
+                        .param("count")
+                        .details(json!({ "featureCode": feature_code, "current": current, "requested": count })));
+                }
+                current - count
+            }
+        })
     }
 }
 

@@ -26,21 +26,16 @@ fn amounts(p: &mut Input<'_>, key: &str) -> Value {
     if p.has(key) && items.is_empty() {
         p.problem(key, "needs at least one {currency, amount}");
     }
-    let mut out = Vec::new();
-    for (n, item) in items.iter().enumerate() {
-        let field = format!("{key}[{n}]");
-        let Some(obj) = item.as_object() else {
-            p.problem(&field, "must be an object {currency, amount}");
-            continue;
-        };
-        let mut a = Input::nested(obj, "");
-        let currency = input::currency(&mut a, "currency", true).unwrap_or_default();
-        let amount = a.req_int_in("amount", 0, i64::MAX);
-        for (f, m) in a.into_problems() {
-            p.problem(&format!("{field}.{f}"), m);
-        }
-        out.push(json!({ "currency": currency, "amount": amount }));
-    }
+    let out = p.each_object(
+        key,
+        &items,
+        "must be an object {currency, amount}",
+        |_, a| {
+            let currency = input::currency(a, "currency", true).unwrap_or_default();
+            let amount = a.req_int_in("amount", 0, i64::MAX);
+            json!({ "currency": currency, "amount": amount })
+        },
+    );
     Value::Array(out)
 }
 
@@ -51,16 +46,9 @@ pub fn phases(i: &mut Input<'_>) -> Value {
         i.problem("phases", format!("must hold 1 to {MAX_PHASES} phases"));
     }
     let last = items.len().saturating_sub(1);
-    let mut out = Vec::new();
-    for (n, item) in items.iter().enumerate() {
-        let prefix = format!("phases[{n}]");
-        let Some(obj) = item.as_object() else {
-            i.problem(&prefix, "must be an object with a type");
-            continue;
-        };
-        let mut p = Input::nested(obj, prefix);
+    let out = i.each_object("phases", &items, "must be an object with a type", |n, p| {
         let kind = p.req_enum("type", PHASE_TYPES);
-        let phase = if kind == "free_trial" {
+        if kind == "free_trial" {
             if n != 0 {
                 p.problem("type", "a free_trial phase can only be the first phase");
             }
@@ -78,15 +66,13 @@ pub fn phases(i: &mut Input<'_>) -> Value {
                 json!({ "type": kind, "durationCycles": cycles, "durationInterval": interval });
             match kind.as_str() {
                 "percentage" => v["percentage"] = p.req_int_in("percentage", 1, 10_000).into(),
-                "amount_off" => v["amounts"] = amounts(&mut p, "amounts"),
-                "fixed_price" => v["prices"] = amounts(&mut p, "prices"),
+                "amount_off" => v["amounts"] = amounts(p, "amounts"),
+                "fixed_price" => v["prices"] = amounts(p, "prices"),
                 _ => {}
             }
             v
-        };
-        i.absorb(p);
-        out.push(phase);
-    }
+        }
+    });
     Value::Array(out)
 }
 

@@ -11,9 +11,10 @@ use crate::server::app::App;
 use crate::server::error::ApiError;
 use crate::server::http::extract::{ok, ApiResult, OrgCtx, Params, Write};
 use crate::server::input::{self, Input, Patch, BILLING_INTERVALS};
+use crate::server::store::features::Feature;
 use crate::server::store::plans::{
-    self, FeatureSettings, NewPlan, NewPrice, PlanPatch, PricePatch, RegionalOverride, CODE_RULE,
-    CONSUMPTION_MODELS, PRICING_MODES,
+    self, FeatureSettings, NewPlan, NewPrice, Plan, PlanPatch, PricePatch, RegionalOverride,
+    CODE_RULE, CONSUMPTION_MODELS, PRICING_MODES,
 };
 use crate::server::store::{features, markets, offers};
 
@@ -170,14 +171,25 @@ fn feature_settings(i: &mut Input<'_>, adding: bool) -> FeatureSettings {
     s
 }
 
+/// The plan (`id`) and the feature (`featureId`) of a plan-feature route.
+fn plan_feature(
+    conn: &Connection,
+    org_id: &str,
+    id: &str,
+    feature_ref: &str,
+) -> Result<(Plan, Feature), ApiError> {
+    let plan = plans::require(conn, org_id, id, "id")?;
+    let feature = features::require(conn, org_id, feature_ref, "featureId")?;
+    Ok((plan, feature))
+}
+
 async fn add_feature(State(app): State<App>, Path(id): Path<String>, w: Write) -> ApiResult {
     w.run(&app, move |tx, org, body| {
         let mut i = Input::new(body)?;
         let feature_ref = i.req_str("featureId");
         let settings = feature_settings(&mut i, true);
         i.finish()?;
-        let plan = plans::require(tx, &org.org_id, &id, "id")?;
-        let feature = features::require(tx, &org.org_id, &feature_ref, "featureId")?;
+        let (plan, feature) = plan_feature(tx, &org.org_id, &id, &feature_ref)?;
         Ok(plans::add_feature(tx, &plan, &feature, settings)?.to_json(&feature.code))
     })
     .await
@@ -192,8 +204,7 @@ async fn update_feature(
         let mut i = Input::new(body)?;
         let settings = feature_settings(&mut i, false);
         i.finish()?;
-        let plan = plans::require(tx, &org.org_id, &id, "id")?;
-        let feature = features::require(tx, &org.org_id, &feature_ref, "featureId")?;
+        let (plan, feature) = plan_feature(tx, &org.org_id, &id, &feature_ref)?;
         Ok(plans::update_feature(tx, &plan, &feature, settings)?.to_json(&feature.code))
     })
     .await
@@ -205,8 +216,7 @@ async fn remove_feature(
     w: Write,
 ) -> ApiResult {
     w.run(&app, move |tx, org, _| {
-        let plan = plans::require(tx, &org.org_id, &id, "id")?;
-        let feature = features::require(tx, &org.org_id, &feature_ref, "featureId")?;
+        let (plan, feature) = plan_feature(tx, &org.org_id, &id, &feature_ref)?;
         plans::remove_feature(tx, &plan, &feature)
     })
     .await
@@ -217,24 +227,17 @@ async fn remove_feature(
 /// Checks `marketPrices: [{marketGroupId, currency, price}]`.
 fn market_prices(i: &mut Input<'_>) -> Option<Vec<(String, String, i64)>> {
     let items = i.opt_array("marketPrices")?;
-    let mut out = Vec::new();
-    for (n, item) in items.iter().enumerate() {
-        let prefix = format!("marketPrices[{n}]");
-        let Some(obj) = item.as_object() else {
-            i.problem(
-                &prefix,
-                "must be an object {marketGroupId, currency, price}",
-            );
-            continue;
-        };
-        let mut m = Input::nested(obj, prefix);
-        let market = m.req_str("marketGroupId");
-        let currency = input::currency(&mut m, "currency", true).unwrap_or_default();
-        let price = m.req_int_in("price", 0, i64::MAX);
-        out.push((market, currency, price));
-        i.absorb(m);
-    }
-    Some(out)
+    Some(i.each_object(
+        "marketPrices",
+        items,
+        "must be an object {marketGroupId, currency, price}",
+        |_, m| {
+            let market = m.req_str("marketGroupId");
+            let currency = input::currency(m, "currency", true).unwrap_or_default();
+            let price = m.req_int_in("price", 0, i64::MAX);
+            (market, currency, price)
+        },
+    ))
 }
 
 fn check_markets(
@@ -463,50 +466,31 @@ async fn set_plan_regional(State(app): State<App>, Path(id): Path<String>, w: Wr
         if i.has("exchangeRate") && rate <= 0.0 {
             i.problem("exchangeRate", "must be greater than 0");
         }
-        let mut prices = Vec::new();
-        for (n, item) in i
-            .opt_array("prices")
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            let prefix = format!("prices[{n}]");
-            let Some(obj) = item.as_object() else {
-                i.problem(
-                    &prefix,
-                    "must be an object {priceId, price, includedBalance?}",
-                );
-                continue;
-            };
-            let mut p = Input::nested(obj, prefix);
-            prices.push((
-                p.req_str("priceId"),
-                p.req_int_in("price", 0, i64::MAX),
-                p.opt_int_in("includedBalance", 0, i64::MAX),
-            ));
-            i.absorb(p);
-        }
-        let mut feature_refs = Vec::new();
-        for (n, item) in i
-            .opt_array("features")
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            let prefix = format!("features[{n}]");
-            let Some(obj) = item.as_object() else {
-                i.problem(&prefix, "must be an object {featureId, overageUnitPrice}");
-                continue;
-            };
-            let mut f = Input::nested(obj, prefix);
-            feature_refs.push((
-                f.req_str("featureId"),
-                f.req_int_in("overageUnitPrice", 0, i64::MAX),
-            ));
-            i.absorb(f);
-        }
+        let price_items = i.opt_array("prices").cloned().unwrap_or_default();
+        let prices = i.each_object(
+            "prices",
+            &price_items,
+            "must be an object {priceId, price, includedBalance?}",
+            |_, p| {
+                (
+                    p.req_str("priceId"),
+                    p.req_int_in("price", 0, i64::MAX),
+                    p.opt_int_in("includedBalance", 0, i64::MAX),
+                )
+            },
+        );
+        let feature_items = i.opt_array("features").cloned().unwrap_or_default();
+        let feature_refs = i.each_object(
+            "features",
+            &feature_items,
+            "must be an object {featureId, overageUnitPrice}",
+            |_, f| {
+                (
+                    f.req_str("featureId"),
+                    f.req_int_in("overageUnitPrice", 0, i64::MAX),
+                )
+            },
+        );
         i.finish()?;
         let plan = plans::require(tx, &org.org_id, &id, "id")?;
         let mut feats = Vec::new();

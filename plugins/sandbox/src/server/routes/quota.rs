@@ -6,7 +6,8 @@ use axum::Router;
 use serde_json::json;
 
 use crate::server::app::App;
-use crate::server::entitlements::{self, units, Ctx, Grant};
+use crate::server::entitlements::units::{self, Op};
+use crate::server::entitlements::{self, Ctx, Grant};
 use crate::server::error::ApiError;
 use crate::server::http::extract::{ok, ApiResult, OrgCtx, Params, Write};
 use crate::server::input::{Input, QueryInput};
@@ -20,15 +21,10 @@ pub fn routes() -> Router<App> {
 }
 
 fn require_quota_feature(feature: &Feature) -> Result<(), ApiError> {
-    if feature.kind == "quota" {
-        Ok(())
-    } else {
-        Err(entitlements::wrong_type(
-            feature,
-            "quota",
-            "usage features take usage events, seats features /seats",
-        ))
-    }
+    units::Kind::Quota.require(
+        feature,
+        "usage features take usage events, seats features /seats",
+    )
 }
 
 /// `customerId` or `externalId` (one of them is required).
@@ -61,45 +57,23 @@ fn grant_for(
     entitlements::require_grant(conn, ctx, &feature)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
-    Add,
-    Remove,
-    Set,
-}
-
 async fn change(app: App, w: Write, op: Op) -> ApiResult {
     w.run(&app, move |tx, org, body| {
         let mut i = Input::new(body)?;
         let code = i.req_str("featureCode");
-        let count = match op {
-            Op::Set => i.req_int_in("count", 0, i64::MAX),
-            Op::Add | Op::Remove => i.opt_int_in("count", 1, i64::MAX).unwrap_or(1),
-        };
+        let count = op.count(&mut i);
         let (customer, param) = customer_body(&mut i);
         i.finish()?;
         let ctx = entitlements::context(tx, &org.org_id, &customer, param)?;
         let grant = grant_for(tx, &ctx, &org.org_id, &code)?;
         ctx.require_access()?;
         let current = units::current(tx, &ctx, &grant.feature.code)?;
-        let new = match op {
-            Op::Add => current.saturating_add(count),
-            Op::Set => count,
-            Op::Remove => {
-                if count > current {
-                    return Err(ApiError::billing(
-                        "insufficient_balance",
-                        format!(
-                            "Cannot remove {count} units of `{}`: the customer holds {current} (a quota never goes below 0)",
-                            grant.feature.code
-                        ),
-                    )
-                    .param("count")
-                    .details(json!({ "featureCode": grant.feature.code, "current": current, "requested": count })));
-                }
-                current - count
-            }
-        };
+        let code = &grant.feature.code;
+        let new = op.apply(code, current, count, "insufficient_balance", || {
+            format!(
+                "Cannot remove {count} units of `{code}`: the customer holds {current} (a quota never goes below 0)"
+            )
+        })?;
         units::set(tx, &ctx, &grant, units::Kind::Quota, new)
     })
     .await

@@ -7,7 +7,8 @@ use serde_json::{json, Map, Value};
 
 use crate::server::app::App;
 use crate::server::clock;
-use crate::server::entitlements::{self, units, Ctx, Grant};
+use crate::server::entitlements::units::{self, Op};
+use crate::server::entitlements::{self, Ctx, Grant};
 use crate::server::error::ApiError;
 use crate::server::http::extract::{ok, ApiResult, OrgCtx, Params, Write};
 use crate::server::ids;
@@ -26,15 +27,10 @@ pub fn routes() -> Router<App> {
 }
 
 fn require_seats_feature(feature: &Feature) -> Result<(), ApiError> {
-    if feature.kind == "seats" {
-        Ok(())
-    } else {
-        Err(entitlements::wrong_type(
-            feature,
-            "seats",
-            "usage features take usage events, quota features /usage/quota",
-        ))
-    }
+    units::Kind::Seats.require(
+        feature,
+        "usage features take usage events, quota features /usage/quota",
+    )
 }
 
 /// The customer's context and the seats feature's grant, for a write.
@@ -52,46 +48,22 @@ fn writable(
     Ok((ctx, grant))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
-    Add,
-    Remove,
-    Set,
-}
-
 async fn change(w: Write, app: App, op: Op) -> ApiResult {
     w.run(&app, move |tx, org, body| {
-            let mut i = Input::new(body)?;
-            let customer = customer_ref(&mut i);
-            let code = i.req_str("featureCode");
-            let count = match op {
-                Op::Set => i.req_int_in("count", 0, i64::MAX),
-                Op::Add | Op::Remove => i.opt_int_in("count", 1, i64::MAX).unwrap_or(1),
-            };
-            i.finish()?;
-            let (ctx, grant) = writable(tx, &org.org_id, &customer, &code)?;
-            let current = units::current(tx, &ctx, &grant.feature.code)?;
-            let new = match op {
-                Op::Add => current.saturating_add(count),
-                Op::Set => count,
-                Op::Remove => {
-                    if count > current {
-                        return Err(ApiError::billing(
-                            "insufficient_seats",
-                            format!(
-                                "Cannot remove {count} `{}` seats: the customer has {current}",
-                                grant.feature.code
-                            ),
-                        )
-                        .param("count")
-                        .details(json!({ "featureCode": grant.feature.code, "current": current, "requested": count })));
-                    }
-                    current - count
-                }
-            };
-            units::set(tx, &ctx, &grant, units::Kind::Seats, new)
-        })
-        .await
+        let mut i = Input::new(body)?;
+        let customer = customer_ref(&mut i);
+        let code = i.req_str("featureCode");
+        let count = op.count(&mut i);
+        i.finish()?;
+        let (ctx, grant) = writable(tx, &org.org_id, &customer, &code)?;
+        let current = units::current(tx, &ctx, &grant.feature.code)?;
+        let code = &grant.feature.code;
+        let new = op.apply(code, current, count, "insufficient_seats", || {
+            format!("Cannot remove {count} `{code}` seats: the customer has {current}")
+        })?;
+        units::set(tx, &ctx, &grant, units::Kind::Seats, new)
+    })
+    .await
 }
 
 async fn add(State(app): State<App>, w: Write) -> ApiResult {

@@ -157,13 +157,9 @@ pub fn update(
 ) -> Result<Value, ApiError> {
     let current = require(conn, org_id, id_or_slug)?;
     let id = current["id"].as_str().unwrap_or_default().to_owned();
-    let description = patch
-        .description
-        .apply(current["description"].as_str().map(str::to_owned));
-    let included = patch
-        .included_units
-        .apply(current["includedUnits"].as_i64());
-    let overage = patch.overage_rate.apply(current["overageRate"].as_i64());
+    let description = patch.description.apply_json(&current["description"]);
+    let included = patch.included_units.apply_json(&current["includedUnits"]);
+    let overage = patch.overage_rate.apply_json(&current["overageRate"]);
     let model = current["consumptionModel"].as_str().unwrap_or_default();
     if model == "metered" && (included.is_none() || overage.is_none()) {
         return Err(ApiError::invalid(

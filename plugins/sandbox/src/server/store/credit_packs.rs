@@ -100,7 +100,7 @@ pub fn update(
             return Err(duplicate_name(name));
         }
     }
-    let description = description.apply(current["description"].as_str().map(str::to_owned));
+    let description = description.apply_json(&current["description"]);
     conn.execute(
         "UPDATE credit_packs SET name = COALESCE(?1, name), description = ?2, credits = COALESCE(?3, credits),
            price = COALESCE(?4, price), is_active = COALESCE(?5, is_active), updated_at = ?6 WHERE id = ?7",

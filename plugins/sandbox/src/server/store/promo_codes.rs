@@ -105,13 +105,9 @@ pub fn update(
     let id = current["id"].as_str().unwrap_or_default().to_owned();
     let interval = patch
         .billing_interval
-        .apply(current["billingInterval"].as_str().map(str::to_owned));
-    let max = patch
-        .max_redemptions
-        .apply(current["maxRedemptions"].as_i64());
-    let expires = patch
-        .expires_at
-        .apply(current["expiresAt"].as_str().map(str::to_owned));
+        .apply_json(&current["billingInterval"]);
+    let max = patch.max_redemptions.apply_json(&current["maxRedemptions"]);
+    let expires = patch.expires_at.apply_json(&current["expiresAt"]);
     let plan_ids = match patch.plan_ids {
         Some(ids) => json!(ids),
         None => current["planIds"].clone(),

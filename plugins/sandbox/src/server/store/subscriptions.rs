@@ -411,11 +411,18 @@ impl Sub {
     }
 }
 
+/// The first row matching `condition` (after `WHERE`), if any.
+fn find(
+    conn: &Connection,
+    condition: &str,
+    params: impl rusqlite::Params,
+) -> Result<Option<Sub>, ApiError> {
+    let sql = format!("SELECT {COLS} FROM subscriptions WHERE {condition}");
+    Ok(conn.query_row(&sql, params, from_row).optional()?)
+}
+
 pub fn get(conn: &Connection, org_id: &str, id: &str) -> Result<Option<Sub>, ApiError> {
-    let sql = format!("SELECT {COLS} FROM subscriptions WHERE org_id = ?1 AND id = ?2");
-    Ok(conn
-        .query_row(&sql, params![org_id, id], from_row)
-        .optional()?)
+    find(conn, "org_id = ?1 AND id = ?2", params![org_id, id])
 }
 
 /// Like [`get`], answering `subscription_not_found`.
@@ -435,13 +442,12 @@ pub fn live_row(
     org_id: &str,
     customer_id: &str,
 ) -> Result<Option<Sub>, ApiError> {
-    let sql = format!(
-        "SELECT {COLS} FROM subscriptions WHERE org_id = ?1 AND customer_id = ?2
-           AND status IN ('draft','trialing','active','past_due','pending_payment') ORDER BY seq DESC LIMIT 1"
-    );
-    Ok(conn
-        .query_row(&sql, params![org_id, customer_id], from_row)
-        .optional()?)
+    find(
+        conn,
+        "org_id = ?1 AND customer_id = ?2
+           AND status IN ('draft','trialing','active','past_due','pending_payment') ORDER BY seq DESC LIMIT 1",
+        params![org_id, customer_id],
+    )
 }
 
 /// The customer's most recent subscription in any status.
@@ -450,12 +456,11 @@ pub fn latest_row(
     org_id: &str,
     customer_id: &str,
 ) -> Result<Option<Sub>, ApiError> {
-    let sql = format!(
-        "SELECT {COLS} FROM subscriptions WHERE org_id = ?1 AND customer_id = ?2 ORDER BY seq DESC LIMIT 1"
-    );
-    Ok(conn
-        .query_row(&sql, params![org_id, customer_id], from_row)
-        .optional()?)
+    find(
+        conn,
+        "org_id = ?1 AND customer_id = ?2 ORDER BY seq DESC LIMIT 1",
+        params![org_id, customer_id],
+    )
 }
 
 /// The one draft / trialing / active / past_due / pending_payment
@@ -828,14 +833,20 @@ fn pm_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PaymentMethod> {
     })
 }
 
+/// The first saved card matching `condition` on `?1`, if any.
+fn find_payment_method(
+    conn: &Connection,
+    condition: &str,
+    value: &str,
+) -> Result<Option<PaymentMethod>, ApiError> {
+    let sql = format!(
+        "SELECT id, customer_id, card_number, brand, last4, exp_month, exp_year FROM payment_methods WHERE {condition}"
+    );
+    Ok(conn.query_row(&sql, [value], pm_from_row).optional()?)
+}
+
 pub fn payment_method(conn: &Connection, id: &str) -> Result<Option<PaymentMethod>, ApiError> {
-    Ok(conn
-        .query_row(
-            "SELECT id, customer_id, card_number, brand, last4, exp_month, exp_year FROM payment_methods WHERE id = ?1",
-            [id],
-            pm_from_row,
-        )
-        .optional()?)
+    find_payment_method(conn, "id = ?1", id)
 }
 
 /// The customer's most recently saved card.
@@ -843,14 +854,11 @@ pub fn customer_payment_method(
     conn: &Connection,
     customer_id: &str,
 ) -> Result<Option<PaymentMethod>, ApiError> {
-    Ok(conn
-        .query_row(
-            "SELECT id, customer_id, card_number, brand, last4, exp_month, exp_year FROM payment_methods
-             WHERE customer_id = ?1 ORDER BY seq DESC LIMIT 1",
-            [customer_id],
-            pm_from_row,
-        )
-        .optional()?)
+    find_payment_method(
+        conn,
+        "customer_id = ?1 ORDER BY seq DESC LIMIT 1",
+        customer_id,
+    )
 }
 
 // -- checkout sessions ------------------------------------------------------------

@@ -1,6 +1,5 @@
 //! Payment transactions: one row per payment attempt (schema in migration 2).
 
-use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Value};
 
@@ -200,10 +199,9 @@ pub fn list(
     filter: ListFilter,
     page: PageParams,
 ) -> Result<Page<Value>, ApiError> {
-    let mut f = Filter::org(org_id).and_opt("status = ?", filter.status);
-    if let Some(email) = filter.customer_email {
-        f = f.and("customer_email = ? COLLATE NOCASE", [SqlValue::from(email)]);
-    }
+    let f = Filter::org(org_id)
+        .and_opt("status = ?", filter.status)
+        .and_opt("customer_email = ? COLLATE NOCASE", filter.customer_email);
     page::list(
         conn,
         "transactions",

@@ -81,9 +81,7 @@ pub fn update(
     patch: WebhookPatch,
 ) -> Result<Value, ApiError> {
     let current = require(conn, org_id, id)?;
-    let description = patch
-        .description
-        .apply(current["description"].as_str().map(str::to_owned));
+    let description = patch.description.apply_json(&current["description"]);
     conn.execute(
         "UPDATE webhooks SET url = COALESCE(?1, url), events = COALESCE(?2, events), description = ?3,
            is_active = COALESCE(?4, is_active), api_version = COALESCE(?5, api_version), updated_at = ?6 WHERE id = ?7",
