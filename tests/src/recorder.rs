@@ -21,6 +21,8 @@ pub struct Recorded {
     /// Header names are lowercase.
     pub headers: BTreeMap<String, String>,
     pub body: Value,
+    /// The body exactly as received (signatures are computed over bytes).
+    pub raw: String,
 }
 
 impl Recorded {
@@ -73,6 +75,8 @@ type Responder = dyn Fn(&Recorded) -> Reply + Send + Sync;
 
 struct Shared {
     log: Mutex<Vec<Recorded>>,
+    /// Told about every request as it arrives (see [`Recorder::subscribe`]).
+    watchers: Mutex<Vec<std::sync::mpsc::Sender<Recorded>>>,
     script: Mutex<VecDeque<Reply>>,
     default: Box<Responder>,
     counter: Mutex<u64>,
@@ -91,6 +95,7 @@ impl Recorder {
     pub fn start(default: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Recorder {
         let shared = Arc::new(Shared {
             log: Mutex::new(Vec::new()),
+            watchers: Mutex::new(Vec::new()),
             script: Mutex::new(VecDeque::new()),
             default: Box::new(default),
             counter: Mutex::new(0),
@@ -143,6 +148,13 @@ impl Recorder {
         self.shared.script.lock().expect("script").push_back(reply);
     }
 
+    /// A channel that receives every request from now on, as it arrives.
+    pub fn subscribe(&self) -> std::sync::mpsc::Receiver<Recorded> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.shared.watchers.lock().expect("watchers").push(tx);
+        rx
+    }
+
     pub fn requests(&self) -> Vec<Recorded> {
         self.shared.log.lock().expect("log").clone()
     }
@@ -169,6 +181,7 @@ impl Drop for Recorder {
 async fn handle(State(shared): State<Arc<Shared>>, request: Request<Body>) -> Response<Body> {
     let (parts, body) = request.into_parts();
     let bytes = to_bytes(body, 10 * 1024 * 1024).await.unwrap_or_default();
+    let raw = String::from_utf8_lossy(&bytes).into_owned();
     let body = if bytes.is_empty() {
         Value::Null
     } else {
@@ -181,11 +194,17 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request<Body>) -> Re
         query: parts.uri.query().map(parse_query).unwrap_or_default(),
         headers: headers_of(&parts.headers),
         body,
+        raw,
     };
     let reply = {
         let scripted = shared.script.lock().expect("script").pop_front();
         scripted.unwrap_or_else(|| (shared.default)(&recorded))
     };
+    shared
+        .watchers
+        .lock()
+        .expect("watchers")
+        .retain(|w| w.send(recorded.clone()).is_ok());
     shared.log.lock().expect("log").push(recorded);
     let id = {
         let mut c = shared.counter.lock().expect("counter");
