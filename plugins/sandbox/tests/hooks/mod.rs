@@ -4,14 +4,17 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::io::BufRead;
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{mpsc, Arc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use tokio::sync::oneshot;
 
 /// Lowercase hex HMAC-SHA256(secret, body).
 pub fn hmac_hex(secret: &str, body: &[u8]) -> String {
@@ -20,9 +23,11 @@ pub fn hmac_hex(secret: &str, body: &[u8]) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-/// One POST received.
+/// One request received.
 #[derive(Debug, Clone)]
 pub struct Hit {
+    pub method: String,
+    /// The path and query, as requested.
     pub path: String,
     /// Lowercase names.
     pub headers: HashMap<String, String>,
@@ -47,44 +52,82 @@ impl Hit {
     }
 }
 
-/// A webhook receiver on 127.0.0.1 answering every request with `status`.
+/// What the receiver's handler shares: the status to answer with and where
+/// to report each request.
+#[derive(Clone)]
+struct Shared {
+    status: Arc<AtomicU16>,
+    hits: mpsc::Sender<Hit>,
+}
+
+async fn record(
+    State(shared): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let hit = Hit {
+        method: method.to_string(),
+        path: uri
+            .path_and_query()
+            .map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned()),
+        // `http` header names are lowercase already.
+        headers: headers
+            .iter()
+            .map(|(k, v)| {
+                let v = String::from_utf8_lossy(v.as_bytes());
+                (k.as_str().to_owned(), v.trim().to_owned())
+            })
+            .collect(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    let _ = shared.hits.send(hit);
+    StatusCode::from_u16(shared.status.load(Ordering::Relaxed))
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// A webhook receiver on 127.0.0.1 answering every request with `status`:
+/// an axum server on its own thread, shut down gracefully on drop.
 pub struct Receiver {
     pub url: String,
     status: Arc<AtomicU16>,
     hits: mpsc::Receiver<Hit>,
-    stop: Arc<AtomicBool>,
+    stop: Option<oneshot::Sender<()>>,
 }
 
 impl Receiver {
     pub fn start(status: u16) -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.set_nonblocking(true).expect("nonblocking");
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
-        let shared = Arc::new(AtomicU16::new(status));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = mpsc::channel();
-        let (answer, stopping) = (shared.clone(), stop.clone());
+        let status = Arc::new(AtomicU16::new(status));
+        let (tx, hits) = mpsc::channel();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = axum::Router::new().fallback(record).with_state(Shared {
+            status: status.clone(),
+            hits: tx,
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
         std::thread::spawn(move || {
-            while !stopping.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        let tx = tx.clone();
-                        let status = answer.load(Ordering::Relaxed);
-                        std::thread::spawn(move || {
-                            if let Some(hit) = serve(stream, status) {
-                                let _ = tx.send(hit);
-                            }
-                        });
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
-                }
-            }
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .expect("webhook receiver");
+            });
         });
         Receiver {
             url,
-            status: shared,
-            hits: rx,
-            stop,
+            status,
+            hits,
+            stop: Some(stop),
         }
     }
 
@@ -116,187 +159,68 @@ impl Receiver {
 
 impl Drop for Receiver {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
     }
-}
-
-fn serve(mut stream: TcpStream, status: u16) -> Option<Hit> {
-    stream.set_nonblocking(false).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    let mut data = Vec::new();
-    let mut buf = [0u8; 8192];
-    let (head, body_start, len) = loop {
-        let n = stream.read(&mut buf).ok()?;
-        if n == 0 {
-            return None;
-        }
-        data.extend_from_slice(&buf[..n]);
-        if let Some(pos) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&data[..pos]).into_owned();
-            let len = head
-                .lines()
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("content-length")
-                        .then(|| v.trim().parse::<usize>().ok())?
-                })
-                .unwrap_or(0);
-            break (head, pos + 4, len);
-        }
-    };
-    while data.len() < body_start + len {
-        let n = stream.read(&mut buf).ok()?;
-        if n == 0 {
-            break;
-        }
-        data.extend_from_slice(&buf[..n]);
-    }
-    let body =
-        String::from_utf8_lossy(&data[body_start..(body_start + len).min(data.len())]).into_owned();
-    let mut lines = head.lines();
-    let path = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .unwrap_or("")
-        .to_owned();
-    let headers = lines
-        .filter_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            Some((k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        })
-        .collect();
-    let reason = if (200..300).contains(&status) {
-        "OK"
-    } else {
-        "Error"
-    };
-    let _ = stream.write_all(
-        format!("HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-            .as_bytes(),
-    );
-    Some(Hit {
-        path,
-        headers,
-        body,
-    })
 }
 
 /// An open listen stream: the `data:` payloads and comment lines as they
-/// arrive. Read over a raw socket (HTTP/1.1, chunked) so that dropping it
-/// really closes the connection, like a client going away.
+/// arrive, read with `ureq` on a thread of its own. Dropping it shuts its
+/// agent down, which closes the connection, like a client going away.
 pub struct Stream {
     pub status: u16,
     pub content_type: String,
     lines: mpsc::Receiver<Option<String>>,
-    socket: TcpStream,
+    agent: ureq::Agent,
 }
 
 impl Drop for Stream {
     fn drop(&mut self) {
-        let _ = self.socket.shutdown(std::net::Shutdown::Both);
-    }
-}
-
-fn read_line(r: &mut impl BufRead) -> Option<String> {
-    let mut line = String::new();
-    match r.read_line(&mut line) {
-        Ok(0) | Err(_) => None,
-        Ok(_) => Some(line.trim_end_matches(['\r', '\n']).to_owned()),
+        self.agent.clone().shutdown();
     }
 }
 
 impl Stream {
     /// `GET /api/cli/listen/stream?sessionId=…` with `x-api-key`.
     pub fn open(base: &str, key: &str, session: &str) -> Stream {
-        Stream::open_with(base, &format!("x-api-key: {key}"), session)
+        Stream::open_with(base, ("x-api-key", key.to_owned()), session)
     }
 
     /// The same with a login token.
     pub fn open_bearer(base: &str, token: &str, session: &str) -> Stream {
-        Stream::open_with(base, &format!("Authorization: Bearer {token}"), session)
+        Stream::open_with(base, ("authorization", format!("Bearer {token}")), session)
     }
 
-    fn open_with(base: &str, auth_header: &str, session: &str) -> Stream {
-        let addr = base.trim_start_matches("http://");
-        let mut socket = TcpStream::connect(addr).expect("connect");
-        write!(
-            socket,
-            "GET /api/cli/listen/stream?sessionId={session} HTTP/1.1\r\nHost: {addr}\r\n{auth_header}\r\nAccept: text/event-stream\r\n\r\n"
-        )
-        .expect("send request");
-        let mut reader = BufReader::new(socket.try_clone().expect("clone socket"));
-        let status_line = read_line(&mut reader).unwrap_or_default();
-        let status = status_line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let mut content_type = String::new();
-        let mut chunked = false;
-        let mut length = None;
-        while let Some(line) = read_line(&mut reader) {
-            if line.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = line.split_once(':') {
-                let v = v.trim();
-                match k.trim().to_ascii_lowercase().as_str() {
-                    "content-type" => content_type = v.to_owned(),
-                    "transfer-encoding" => chunked = v.eq_ignore_ascii_case("chunked"),
-                    "content-length" => length = v.parse::<usize>().ok(),
-                    _ => {}
-                }
-            }
-        }
-        let (tx, rx) = mpsc::channel();
+    fn open_with(base: &str, (name, value): (&str, String), session: &str) -> Stream {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let response = agent
+            .get(format!("{base}/api/cli/listen/stream?sessionId={session}"))
+            .header(name, value)
+            .header("accept", "text/event-stream")
+            .call()
+            .expect("open the stream");
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let (tx, lines) = mpsc::channel();
+        let reader = std::io::BufReader::new(response.into_body().into_reader());
         std::thread::spawn(move || {
-            let mut body = Vec::new();
-            let mut pending = String::new();
-            let emit = |bytes: &[u8], pending: &mut String| -> bool {
-                pending.push_str(&String::from_utf8_lossy(bytes));
-                while let Some(pos) = pending.find('\n') {
-                    let line: String = pending.drain(..=pos).collect();
-                    let line = line.trim_end_matches(['\r', '\n']);
-                    if !line.is_empty() && tx.send(Some(line.to_owned())).is_err() {
-                        return false;
-                    }
-                }
-                true
-            };
-            if chunked {
-                while let Some(size) = read_line(&mut reader) {
-                    let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
-                        break;
-                    };
-                    if size == 0 {
-                        break;
-                    }
-                    let mut chunk = vec![0u8; size];
-                    if reader.read_exact(&mut chunk).is_err() {
-                        break;
-                    }
-                    let _ = read_line(&mut reader);
-                    if !emit(&chunk, &mut pending) {
-                        return;
-                    }
-                }
-            } else {
-                let mut limited = reader.take(length.unwrap_or(1 << 20) as u64);
-                let _ = limited.read_to_end(&mut body);
-                let _ = emit(&body, &mut pending);
-                if !pending.is_empty() {
-                    let _ = tx.send(Some(std::mem::take(&mut pending)));
-                }
-            }
+            read_events(reader, &tx);
             let _ = tx.send(None);
         });
         Stream {
             status,
             content_type,
-            lines: rx,
-            socket,
+            lines,
+            agent,
         }
     }
 
@@ -312,9 +236,9 @@ impl Stream {
 
     /// The next `data:` message, skipping comments.
     pub fn next_data(&self, timeout: Duration) -> Option<String> {
-        let deadline = std::time::Instant::now() + timeout;
+        let deadline = Instant::now() + timeout;
         loop {
-            let left = deadline.checked_duration_since(std::time::Instant::now())?;
+            let left = deadline.checked_duration_since(Instant::now())?;
             match self.next_line(left) {
                 Ok(Some(line)) => {
                     if let Some(data) = line.strip_prefix("data: ") {
@@ -328,15 +252,49 @@ impl Stream {
 
     /// Waits for the server to close the stream.
     pub fn ended_within(&self, timeout: Duration) -> bool {
-        let deadline = std::time::Instant::now() + timeout;
+        let deadline = Instant::now() + timeout;
         loop {
-            let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) else {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                 return false;
             };
             match self.next_line(left) {
                 Err(()) => return true,
                 Ok(None) => return false,
                 Ok(Some(_)) => {}
+            }
+        }
+    }
+}
+
+/// Reads server-sent events until the body ends (or fails, or nobody
+/// listens any more): each comment line is passed on as it is, each event
+/// as one `data: …` line, its `data:` lines joined with newlines.
+fn read_events(reader: impl BufRead, tx: &mpsc::Sender<Option<String>>) {
+    let mut data: Option<String> = None;
+    for line in reader.lines() {
+        let Ok(line) = line else { return };
+        let line = line.trim_end_matches('\r');
+        let out = if line.is_empty() {
+            data.take().map(|d| format!("data: {d}"))
+        } else if line.starts_with(':') {
+            Some(line.to_owned())
+        } else {
+            let (field, value) = line.split_once(':').unwrap_or((line, ""));
+            if field == "data" {
+                let value = value.strip_prefix(' ').unwrap_or(value);
+                match &mut data {
+                    Some(d) => {
+                        d.push('\n');
+                        d.push_str(value);
+                    }
+                    None => data = Some(value.to_owned()),
+                }
+            }
+            None
+        };
+        if let Some(out) = out {
+            if tx.send(Some(out)).is_err() {
+                return;
             }
         }
     }
