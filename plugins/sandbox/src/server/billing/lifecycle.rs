@@ -27,6 +27,16 @@ pub const NOTICE_DAYS: i64 = 3;
 
 // -- small helpers ---------------------------------------------------------------
 
+/// The subscription, if it is active or trialing; otherwise
+/// `subscription_not_active` ending with `what`.
+fn require_live(conn: &Connection, org_id: &str, id: &str, what: &str) -> Result<Sub, ApiError> {
+    let sub = subs::require(conn, org_id, id)?;
+    if !matches!(sub.status.as_str(), "active" | "trialing") {
+        return Err(not_active(&sub, what));
+    }
+    Ok(sub)
+}
+
 fn not_active(sub: &Sub, what: &str) -> ApiError {
     ApiError::conflict(
         "subscription_not_active",
@@ -1764,13 +1774,12 @@ pub fn activate_addon(
     base: &str,
 ) -> Result<Value, ApiError> {
     let _ = base;
-    let sub = subs::require(conn, org_id, id)?;
-    if !matches!(sub.status.as_str(), "active" | "trialing") {
-        return Err(not_active(
-            &sub,
-            "add-ons can be activated on active or trialing subscriptions",
-        ));
-    }
+    let sub = require_live(
+        conn,
+        org_id,
+        id,
+        "add-ons can be activated on active or trialing subscriptions",
+    )?;
     let addon = addons::require(conn, org_id, addon_ref).map_err(|e| e.param("addonId"))?;
     let addon_id = addon["id"].as_str().unwrap_or_default().to_owned();
     if subs::active_addon(conn, &sub.id, &addon_id)?.is_some() {
@@ -1943,13 +1952,12 @@ pub fn topup_balance(
     id: &str,
     amount: i64,
 ) -> Result<Value, ApiError> {
-    let sub = subs::require(conn, org_id, id)?;
-    if !matches!(sub.status.as_str(), "active" | "trialing") {
-        return Err(not_active(
-            &sub,
-            "top-ups need an active or trialing subscription (pay the outstanding invoice first)",
-        ));
-    }
+    let sub = require_live(
+        conn,
+        org_id,
+        id,
+        "top-ups need an active or trialing subscription (pay the outstanding invoice first)",
+    )?;
     let p = plan(conn, &sub.plan_id)?;
     if p.consumption_model.as_deref() != Some("balance") {
         return Err(ApiError::invalid(
@@ -1970,10 +1978,12 @@ pub fn purchase_credits(
     id: &str,
     pack_ref: &str,
 ) -> Result<Value, ApiError> {
-    let sub = subs::require(conn, org_id, id)?;
-    if !matches!(sub.status.as_str(), "active" | "trialing") {
-        return Err(not_active(&sub, "credit packs need an active or trialing subscription (pay the outstanding invoice first)"));
-    }
+    let sub = require_live(
+        conn,
+        org_id,
+        id,
+        "credit packs need an active or trialing subscription (pay the outstanding invoice first)",
+    )?;
     let pack =
         credit_packs::require(conn, org_id, pack_ref).map_err(|e| e.param("creditPackId"))?;
     if pack["isActive"] == false {
