@@ -18,6 +18,13 @@ pub enum Patch<T> {
     Set(T),
 }
 
+/// An absent field: a patch that changes nothing.
+impl<T> Default for Patch<T> {
+    fn default() -> Self {
+        Patch::Absent
+    }
+}
+
 impl<T> Patch<T> {
     /// The value after applying this patch to `current`.
     pub fn apply(self, current: Option<T>) -> Option<T> {

@@ -156,7 +156,7 @@ pub fn insert(conn: &Connection, org_id: &str, new: NewPlan) -> Result<Plan, Api
 }
 
 /// Changes to a plan (the API's PATCH plus what `push` may change).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct PlanPatch {
     pub name: Option<String>,
     pub description: Patch<String>,
@@ -167,22 +167,6 @@ pub struct PlanPatch {
     pub block_on_exhaustion: Patch<bool>,
     pub sort_order: Option<i64>,
     pub default_interval: Patch<String>,
-}
-
-impl Default for PlanPatch {
-    fn default() -> Self {
-        PlanPatch {
-            name: None,
-            description: Patch::Absent,
-            metadata: Patch::Absent,
-            is_public: None,
-            is_free: None,
-            consumption_model: Patch::Absent,
-            block_on_exhaustion: Patch::Absent,
-            sort_order: None,
-            default_interval: Patch::Absent,
-        }
-    }
 }
 
 pub fn update(
@@ -423,7 +407,7 @@ impl PlanFeature {
 }
 
 /// Settings sent by add-feature / update-feature (absent = keep or default).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct FeatureSettings {
     pub enabled: Option<bool>,
     pub included_amount: Option<i64>,
@@ -433,21 +417,6 @@ pub struct FeatureSettings {
     pub credits_per_unit: Patch<f64>,
     pub pricing_mode: Option<String>,
     pub margin: Patch<f64>,
-}
-
-impl Default for FeatureSettings {
-    fn default() -> Self {
-        FeatureSettings {
-            enabled: None,
-            included_amount: None,
-            unlimited: None,
-            overage_enabled: None,
-            overage_unit_price: None,
-            credits_per_unit: Patch::Absent,
-            pricing_mode: None,
-            margin: Patch::Absent,
-        }
-    }
 }
 
 const PF_COLS: &str = "plan_id, feature_id, enabled, included_amount, unlimited, overage_enabled, overage_unit_price, \
