@@ -63,7 +63,7 @@ pub fn login(env: &Env<'_>, matches: &ArgMatches, services: &Services) -> CliRes
             "the server's login response lacks device_code, user_code or verification URL",
         ));
     };
-    let mut interval = Duration::from_secs(
+    let interval = Duration::from_secs(
         start
             .get("interval")
             .and_then(Value::as_u64)
@@ -77,60 +77,10 @@ pub fn login(env: &Env<'_>, matches: &ArgMatches, services: &Services) -> CliRes
         eprintln!("(opened in your browser)");
     }
     services.spinner().start("Waiting for approval…");
-
-    let deadline = Instant::now() + LOGIN_TIMEOUT;
-    let token = loop {
-        if wait_for_interrupt(interval) {
-            services.spinner().stop();
-            return Err(CliError::Interrupted);
-        }
-        if Instant::now() > deadline {
-            services.spinner().stop();
-            return Err(
-                CliError::failed("gave up waiting for the login to be approved")
-                    .with_hint("run `commet login` again and approve the code within 3 minutes"),
-            );
-        }
-        let response = services.send(
-            &ApiRequest::new("POST", "/device/token")
-                .api(Api::Auth)
-                .body(json!({
-                    "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
-                    "device_code": device_code,
-                    "client_id": CLIENT_ID,
-                })),
-        )?;
-        if let Some(token) = response.body.get("access_token").and_then(Value::as_str) {
-            break (token.to_owned(), response.body.clone());
-        }
-        match response.body.get("error").and_then(Value::as_str) {
-            Some("authorization_pending") => {}
-            Some("slow_down") => interval += SLOW_DOWN_STEP,
-            Some("access_denied") => {
-                services.spinner().stop();
-                return Err(CliError::failed("the login was denied in the browser")
-                    .with_hint("run `commet login` again and choose Approve"));
-            }
-            Some("expired_token") => {
-                services.spinner().stop();
-                return Err(
-                    CliError::failed("the login code expired before it was approved")
-                        .with_hint("run `commet login` again"),
-                );
-            }
-            _ if response.status >= 400 => {
-                services.spinner().stop();
-                return Err(commet_sdk::wire::ApiError::from_response(
-                    response.status,
-                    &response.body,
-                    response.request_id,
-                )
-                .into());
-            }
-            _ => {}
-        }
-    };
+    // The spinner stops on every way out of the wait, errors included.
+    let polled = poll_for_token(services, &device_code, interval);
     services.spinner().stop();
+    let token = polled?;
 
     let (access_token, body) = token;
     let expires_at = body
@@ -157,6 +107,62 @@ pub fn login(env: &Env<'_>, matches: &ArgMatches, services: &Services) -> CliRes
         },
         json!({"loggedIn": true, "authFile": path.display().to_string()}),
     ))
+}
+
+/// Polls the token endpoint until the code is approved (returning the
+/// access token and the whole answer), denied, expired, or given up on.
+fn poll_for_token(
+    services: &Services,
+    device_code: &str,
+    mut interval: Duration,
+) -> CliResult<(String, Value)> {
+    let deadline = Instant::now() + LOGIN_TIMEOUT;
+    loop {
+        if wait_for_interrupt(interval) {
+            return Err(CliError::Interrupted);
+        }
+        if Instant::now() > deadline {
+            return Err(
+                CliError::failed("gave up waiting for the login to be approved")
+                    .with_hint("run `commet login` again and approve the code within 3 minutes"),
+            );
+        }
+        let response = services.send(
+            &ApiRequest::new("POST", "/device/token")
+                .api(Api::Auth)
+                .body(json!({
+                    "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+                    "device_code": device_code,
+                    "client_id": CLIENT_ID,
+                })),
+        )?;
+        if let Some(token) = response.body.get("access_token").and_then(Value::as_str) {
+            return Ok((token.to_owned(), response.body.clone()));
+        }
+        match response.body.get("error").and_then(Value::as_str) {
+            Some("authorization_pending") => {}
+            Some("slow_down") => interval += SLOW_DOWN_STEP,
+            Some("access_denied") => {
+                return Err(CliError::failed("the login was denied in the browser")
+                    .with_hint("run `commet login` again and choose Approve"));
+            }
+            Some("expired_token") => {
+                return Err(
+                    CliError::failed("the login code expired before it was approved")
+                        .with_hint("run `commet login` again"),
+                );
+            }
+            _ if response.status >= 400 => {
+                return Err(commet_sdk::wire::ApiError::from_response(
+                    response.status,
+                    &response.body,
+                    response.request_id,
+                )
+                .into());
+            }
+            _ => {}
+        }
+    }
 }
 
 pub fn logout() -> CliResult<Output> {
