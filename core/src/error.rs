@@ -12,7 +12,7 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Everything that can end a command unsuccessfully.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum CliError {
     /// Bad flags or arguments (exit 2).
     #[error("{message}")]

@@ -113,11 +113,7 @@ fn dispatch(matches: &ArgMatches, registry: &Registry, renderer: &Renderer) -> C
         vec![group.name.clone(), action.name.clone()]
     };
 
-    let spinner = if renderer.spinner_allowed() {
-        Spinner::new(true)
-    } else {
-        Spinner::disabled()
-    };
+    let spinner = Spinner::new(renderer.spinner_allowed());
     let config = plugin_config(&record.name());
     let services = Services::new(api_url, spinner, config);
     if action.needs_api {

@@ -23,12 +23,11 @@ pub struct Env<'a> {
 impl Env<'_> {
     /// API access for built-in commands (created on first use).
     fn services(&self) -> Services {
-        let spinner = if self.spinner_allowed {
-            Spinner::new(true)
-        } else {
-            Spinner::disabled()
-        };
-        Services::new(self.api_url.clone(), spinner, "{}".into())
+        Services::new(
+            self.api_url.clone(),
+            Spinner::new(self.spinner_allowed),
+            "{}".into(),
+        )
     }
 }
 

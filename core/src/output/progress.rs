@@ -23,10 +23,6 @@ impl Spinner {
         }
     }
 
-    pub fn disabled() -> Self {
-        Spinner::new(false)
-    }
-
     /// Shows `message`, replacing any current one.
     pub fn start(&self, message: &str) {
         if !self.enabled {

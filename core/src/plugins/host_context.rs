@@ -47,7 +47,7 @@ impl Services {
                 ApiClient::new(target, credentials)
             })
             .as_ref()
-            .map_err(clone_error)
+            .map_err(CliError::clone)
     }
 
     /// Sends a request with the spinner showing.
@@ -62,25 +62,6 @@ impl Services {
 
     pub fn spinner(&self) -> &Spinner {
         &self.spinner
-    }
-}
-
-fn clone_error(e: &CliError) -> CliError {
-    match e {
-        CliError::Usage { message, hint } => CliError::Usage {
-            message: message.clone(),
-            hint: hint.clone(),
-        },
-        CliError::Api(a) => CliError::Api(a.clone()),
-        CliError::Transport { message, hint } => CliError::Transport {
-            message: message.clone(),
-            hint: hint.clone(),
-        },
-        CliError::Failed { message, hint } => CliError::Failed {
-            message: message.clone(),
-            hint: hint.clone(),
-        },
-        CliError::Interrupted => CliError::Interrupted,
     }
 }
 
